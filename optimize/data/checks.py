@@ -1,0 +1,312 @@
+"""Cross-table checks (the second validation layer) and the conversion to ModelData."""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from optimize.data.load import Inputs, TypedTable, read_inputs
+from optimize.data.modeldata import (
+    Facility,
+    FundingProgram,
+    ModelData,
+    Offer,
+    Program,
+    frozen,
+)
+from optimize.data.registry import SETTINGS, STAGES
+from optimize.errors import InputError, Problem
+
+NEXT_STAGE = dict(zip(STAGES, STAGES[1:], strict=False))
+SHARE_TOLERANCE = 1e-9
+
+
+class _Checker:
+    """Collects cross-table problems for one set of inputs."""
+
+    def __init__(self, inputs: Inputs, problems: list[Problem]) -> None:
+        self.inputs = inputs
+        self.problems = problems
+        self.elements = {r["element"] for _, r in inputs["elements"]}
+        self.facilities = {r["facility"]: r for _, r in inputs["facilities"]}
+        self.grades = {r["grade"] for _, r in inputs["grades"]}
+        self.programs = {r["program"] for _, r in inputs["programs"]}
+        s = inputs.settings
+        self.start = s.get("start_year")
+        self.end = s.get("end_year")
+
+    def add(self, table: TypedTable, line: int | None, column: str | None, msg: str) -> None:
+        self.problems.append(Problem(table.table.file, line, column, msg))
+
+    def reference(self, table: TypedTable, line: int, column: str, value: Any,
+                  known: set[str] | dict[str, Any], what: str) -> bool:
+        """Report ``value`` when it is not a known ``what``; return whether it is known."""
+        if value is None or value in known:
+            return value is not None
+        close = difflib.get_close_matches(str(value), sorted(known), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        self.add(table, line, column, f"unknown {what} {value!r}{hint}")
+        return False
+
+    def in_horizon(self, table: TypedTable, line: int, column: str, year: Any) -> None:
+        if None in (year, self.start, self.end):
+            return
+        if not self.start <= year <= self.end:
+            self.add(table, line, column,
+                     f"year {year} is outside the horizon {self.start}-{self.end}")
+
+    def stage_of(self, name: str) -> str | None:
+        row = self.facilities.get(name)
+        return row["stage"] if row else None
+
+    def run(self) -> None:
+        self.settings()
+        self.facility_rows()
+        self.assays()
+        self.recoveries()
+        self.grade_tables()
+        self.programs_and_demand()
+        self.prices()
+        self.offers()
+        self.funding()
+        self.links()
+
+    def settings(self) -> None:
+        if None not in (self.start, self.end) and self.start > self.end:
+            self.problems.append(Problem(SETTINGS.file, None, "end_year",
+                                         f"end_year {self.end} is before start_year {self.start}"))
+
+    def facility_rows(self) -> None:
+        t = self.inputs["facilities"]
+        for line, r in t:
+            if r["status"] == "candidate":
+                self.in_horizon(t, line, "earliest_fid", r["earliest_fid"])
+            if r["status"] == "existing" and r["online_year"] is not None and self.end is not None \
+                    and r["online_year"] > self.end:
+                self.add(t, line, "online_year",
+                         f"year {r['online_year']} is after the horizon's end {self.end}")
+            req = r.get("requires")
+            if req is not None and self.reference(t, line, "requires", req, self.facilities,
+                                                  "facility"):
+                if req == r["facility"]:
+                    self.add(t, line, "requires", "a facility cannot require itself")
+        self._no_requires_cycle(t)
+
+    def _no_requires_cycle(self, t: TypedTable) -> None:
+        for line, r in t:
+            start, q, steps = r["facility"], r.get("requires"), 0
+            while q in self.facilities and q != start and steps < len(self.facilities):
+                q, steps = self.facilities[q].get("requires"), steps + 1
+            if q == start and r.get("requires") != start:
+                self.add(t, line, "requires", "the requires chain loops back to this facility")
+
+    def assays(self) -> None:
+        t = self.inputs["assays"]
+        totals: dict[str, float] = defaultdict(float)
+        last_line: dict[str, int] = {}
+        for line, r in t:
+            self.reference(t, line, "element", r["element"], self.elements, "element")
+            if self.reference(t, line, "facility", r["facility"], self.facilities, "facility"):
+                if self.stage_of(r["facility"]) != "mine":
+                    self.add(t, line, "facility", f"{r['facility']!r} is not a mine")
+            if r["share"] is not None:
+                totals[r["facility"]] += r["share"]
+                last_line[r["facility"]] = line
+        for mine, total in totals.items():
+            if total > 1 + SHARE_TOLERANCE:
+                self.add(t, last_line[mine], "share",
+                         f"shares of mine {mine!r} sum to {total:.6g}, more than 1")
+        ft = self.inputs["facilities"]
+        for line, r in ft:
+            if r["stage"] == "mine" and r["facility"] not in totals and t.present:
+                self.add(ft, line, "facility",
+                         f"mine {r['facility']!r} has no rows in assays.csv")
+
+    def recoveries(self) -> None:
+        t = self.inputs["recoveries"]
+        processors = set()
+        for line, r in t:
+            self.reference(t, line, "element", r["element"], self.elements, "element")
+            if self.reference(t, line, "facility", r["facility"], self.facilities, "facility"):
+                if self.stage_of(r["facility"]) not in ("separation", "metal"):
+                    self.add(t, line, "facility",
+                             f"{r['facility']!r} is not a separation or metal plant")
+                processors.add(r["facility"])
+        ft = self.inputs["facilities"]
+        for line, r in ft:
+            if r["stage"] in ("separation", "metal") and r["facility"] not in processors \
+                    and t.present:
+                self.add(ft, line, "facility",
+                         f"{r['stage']} plant {r['facility']!r} has no rows in recoveries.csv")
+
+    def grade_tables(self) -> None:
+        t = self.inputs["grades"]
+        for line, r in t:
+            self.reference(t, line, "element", r["element"], self.elements, "element")
+        lt = self.inputs["line_grades"]
+        lines_with_grades = set()
+        for line, r in lt:
+            self.reference(lt, line, "grade", r["grade"], self.grades, "grade")
+            if self.reference(lt, line, "facility", r["facility"], self.facilities, "facility"):
+                if self.stage_of(r["facility"]) != "magnet":
+                    self.add(lt, line, "facility", f"{r['facility']!r} is not a magnet line")
+                lines_with_grades.add(r["facility"])
+        ft = self.inputs["facilities"]
+        for line, r in ft:
+            if r["stage"] == "magnet" and r["facility"] not in lines_with_grades and lt.present:
+                self.add(ft, line, "facility",
+                         f"magnet line {r['facility']!r} has no rows in line_grades.csv")
+
+    def programs_and_demand(self) -> None:
+        t = self.inputs["programs"]
+        for line, r in t:
+            self.reference(t, line, "grade", r["grade"], self.grades, "grade")
+        d = self.inputs["demand"]
+        for line, r in d:
+            self.reference(d, line, "program", r["program"], self.programs, "program")
+            self.in_horizon(d, line, "year", r["year"])
+
+    def prices(self) -> None:
+        t = self.inputs["prices"]
+        first: dict[tuple[str, str], int] = {}
+        for line, r in t:
+            known = self.grades if r["commodity"] == "magnet" else self.elements
+            what = "grade" if r["commodity"] == "magnet" else "element"
+            self.reference(t, line, "item", r["item"], known, what)
+            if r["year"] is not None and self.end is not None and r["year"] > self.end:
+                self.add(t, line, "year", f"year {r['year']} is after the horizon's end "
+                                          f"{self.end}")
+            if None not in (r["commodity"], r["item"], r["year"]):
+                k = (r["commodity"], r["item"])
+                first[k] = min(first.get(k, r["year"]), r["year"])
+        if not t.present or self.start is None:
+            return
+        needed = [("oxide", e) for e in sorted(self.elements)]
+        needed += [("metal", e) for e in sorted(self.elements)]
+        needed += [("magnet", g) for g in sorted(self.grades)]
+        for commodity, item in needed:
+            year = first.get((commodity, item))
+            if year is None:
+                self.add(t, None, "item", f"no price for {commodity} {item!r}")
+            elif year > self.start:
+                self.add(t, None, "year", f"the first price of {commodity} {item!r} is for "
+                                          f"{year}; one is needed for {self.start}")
+
+    def offers(self) -> None:
+        t = self.inputs["offers"]
+        for line, r in t:
+            self.reference(t, line, "item", r["item"], self.elements, "element")
+            self.in_horizon(t, line, "year", r["year"])
+
+    def funding(self) -> None:
+        t = self.inputs["funding"]
+        for line, r in t:
+            if None not in (r["first_year"], r["last_year"]) and r["first_year"] > r["last_year"]:
+                self.add(t, line, "last_year", f"last_year {r['last_year']} is before "
+                                               f"first_year {r['first_year']}")
+
+    def links(self) -> None:
+        t = self.inputs["links"]
+        for line, r in t:
+            ok_from = self.reference(t, line, "from", r["from"], self.facilities, "facility")
+            ok_to = self.reference(t, line, "to", r["to"], self.facilities, "facility")
+            if ok_from and ok_to:
+                a, b = self.stage_of(r["from"]), self.stage_of(r["to"])
+                if NEXT_STAGE.get(a or "") != b:
+                    self.add(t, line, "to", f"{r['from']!r} ({a}) cannot ship to {r['to']!r} "
+                                            f"({b}): links join consecutive stages")
+
+
+def to_model_data(inputs: Inputs) -> ModelData:
+    """Convert checked inputs into the frozen ModelData."""
+    s = inputs.settings
+    covered = frozenset(s["covered_countries"])
+    facilities = {}
+    for _, r in inputs["facilities"]:
+        facilities[r["facility"]] = Facility(
+            name=r["facility"], stage=r["stage"], country=r["country"], status=r["status"],
+            capacity_t=r["capacity_t"], covered=r["country"] in covered,
+            online_year=r["online_year"], available_share=r["available_share"],
+            earliest_fid=r["earliest_fid"], lead_years=r["lead_years"] or 1,
+            ramp=tuple(r["ramp"]), capex_musd=r["capex_musd"], public_share=r["public_share"],
+            life_years=r["life_years"] or 10_000, fixed_om_musd=r["fixed_om_musd"],
+            variable_usd_per_kg=r["variable_usd_per_kg"], payability=r["payability"] or 0.0,
+            yield_=r["yield"] or 1.0, requires=r["requires"],
+        )
+    grades: dict[str, dict[str, float]] = defaultdict(dict)
+    for _, r in inputs["grades"]:
+        grades[r["grade"]][r["element"]] = r["kg_per_kg"]
+    line_grades: dict[str, list[str]] = defaultdict(list)
+    for _, r in inputs["line_grades"]:
+        line_grades[r["facility"]].append(r["grade"])
+    start, end = s["start_year"], s["end_year"]
+    price_rows = sorted(((r["commodity"], r["item"], r["year"]), r["usd_per_kg"])
+                        for _, r in inputs["prices"])
+    given = dict(price_rows)
+    prices = {}
+    for commodity, item in {(c, i) for (c, i, _), _ in price_rows}:
+        latest = None
+        for y in range(min(yy for (c, i, yy) in given if (c, i) == (commodity, item)), end + 1):
+            latest = given.get((commodity, item, y), latest)
+            if y >= start:
+                prices[(commodity, item, y)] = latest
+    funding = None
+    if inputs["funding"].present:
+        funding = {
+            r["program"]: FundingProgram(
+                name=r["program"], countries=frozenset(r["countries"]),
+                stages=frozenset(r["stages"]),
+                covers=("capex", "operating") if r["covers"] == "both" else (r["covers"],),
+                first_year=r["first_year"], last_year=r["last_year"],
+                annual_musd=r["annual_musd"], total_musd=r["total_musd"],
+            )
+            for _, r in inputs["funding"]
+        }
+    links: dict[str, list[str]] = defaultdict(list)
+    for _, r in inputs["links"]:
+        links[r["from"]].append(r["to"])
+    return ModelData(
+        start_year=start, end_year=end, discount_rate=s["discount_rate"],
+        currency_year=s["currency_year"], mode=s["mode"], time_limit_s=s["solver.time_limit_s"],
+        mip_gap=s["solver.mip_gap"], threads=s["solver.threads"], covered_countries=covered,
+        elements=tuple(r["element"] for _, r in inputs["elements"]),
+        metal_per_oxide=frozen({r["element"]: r["metal_per_oxide"]
+                                for _, r in inputs["elements"]}),
+        facilities=frozen(facilities),
+        assays=frozen({(r["facility"], r["element"]): r["share"] for _, r in inputs["assays"]}),
+        recoveries=frozen({(r["facility"], r["element"]): r["recovery"]
+                           for _, r in inputs["recoveries"]}),
+        grades=frozen({k: frozen(v) for k, v in grades.items()}),
+        line_grades=frozen({k: tuple(v) for k, v in line_grades.items()}),
+        programs=frozen({r["program"]: Program(r["program"], r["grade"], r["kg_per_unit"],
+                                               r["required_from"], r["penalty_usd_per_kg"])
+                         for _, r in inputs["programs"]}),
+        demand_units=frozen({(r["program"], r["year"]): r["units"] for _, r in inputs["demand"]}),
+        prices=frozen(prices),
+        offers=frozen({(r["offer"], r["year"]): Offer(r["offer"], r["year"], r["commodity"],
+                                                      r["item"], r["provenance"], r["max_t"],
+                                                      r["usd_per_kg"])
+                       for _, r in inputs["offers"]}),
+        funding=frozen(funding) if funding is not None else None,
+        links=frozen({k: tuple(v) for k, v in links.items()}),
+    )
+
+
+def check_inputs(inputs: Inputs, problems: list[Problem]) -> None:
+    """Run every cross-table check, appending problems."""
+    _Checker(inputs, problems).run()
+
+
+def load(folder: str | Path) -> ModelData:
+    """Read, validate and convert an inputs folder; raise InputError with every problem."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError([Problem(str(folder), None, None, "inputs folder not found")])
+    problems: list[Problem] = []
+    inputs = read_inputs(folder, problems)
+    check_inputs(inputs, problems)
+    if problems:
+        raise InputError(problems)
+    return to_model_data(inputs)

@@ -1,0 +1,150 @@
+"""The frozen, validated, pandas-free data object that the model is built from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Facility:
+    """One facility, with every field the model needs (units as in facilities.csv)."""
+
+    name: str
+    stage: str
+    country: str
+    status: str
+    capacity_t: float
+    covered: bool
+    online_year: int | None = None
+    available_share: float = 1.0
+    earliest_fid: int | None = None
+    lead_years: int = 1
+    ramp: tuple[float, ...] = (1.0,)
+    capex_musd: float = 0.0
+    public_share: float = 1.0
+    life_years: int = 100
+    fixed_om_musd: float = 0.0
+    variable_usd_per_kg: float = 0.0
+    payability: float = 0.0
+    yield_: float = 1.0
+    requires: str | None = None
+
+    @property
+    def candidate(self) -> bool:
+        """Return whether the facility needs a FID."""
+        return self.status == "candidate"
+
+    def ramp_share(self, years_since_first_output: int) -> float:
+        """Return the share of capacity available ``i`` years after first output (0 before)."""
+        i = years_since_first_output
+        if i < 0 or i >= self.life_years:
+            return 0.0
+        return self.ramp[i] if i < len(self.ramp) else 1.0
+
+
+@dataclass(frozen=True)
+class Program:
+    """A defense program: the clean magnets it needs."""
+
+    name: str
+    grade: str
+    kg_per_unit: float
+    required_from: int
+    penalty_usd_per_kg: float
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Material for sale in one year."""
+
+    name: str
+    year: int
+    commodity: str
+    item: str
+    provenance: str
+    max_t: float
+    usd_per_kg: float
+
+
+@dataclass(frozen=True)
+class FundingProgram:
+    """A public funding program: whom it may pay, for what, and how much."""
+
+    name: str
+    countries: frozenset[str]
+    stages: frozenset[str]
+    covers: tuple[str, ...]
+    first_year: int
+    last_year: int
+    annual_musd: float
+    total_musd: float | None
+
+    def eligible(self, facility: Facility, year: int, cover: str) -> bool:
+        """Return whether this program may pay ``cover`` for ``facility`` in ``year``."""
+        return (
+            cover in self.covers
+            and facility.country in self.countries
+            and facility.stage in self.stages
+            and self.first_year <= year <= self.last_year
+        )
+
+
+def frozen(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
+    """Return a read-only view of a dict."""
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Everything the model needs, validated; mappings are read-only.
+
+    Prices are filled for every year of the horizon (a missing year takes the latest
+    earlier year). ``funding`` is ``None`` when funding.csv is absent (budgets unlimited).
+    ``links`` maps a shipping facility to the only facilities it may ship to.
+    """
+
+    start_year: int
+    end_year: int
+    discount_rate: float
+    currency_year: int
+    mode: str
+    time_limit_s: float
+    mip_gap: float
+    threads: int
+    covered_countries: frozenset[str]
+    elements: tuple[str, ...]
+    metal_per_oxide: Mapping[str, float]
+    facilities: Mapping[str, Facility]
+    assays: Mapping[tuple[str, str], float]
+    recoveries: Mapping[tuple[str, str], float]
+    grades: Mapping[str, Mapping[str, float]]
+    line_grades: Mapping[str, tuple[str, ...]]
+    programs: Mapping[str, Program]
+    demand_units: Mapping[tuple[str, int], float]
+    prices: Mapping[tuple[str, str, int], float]
+    offers: Mapping[tuple[str, int], Offer]
+    funding: Mapping[str, FundingProgram] | None
+    links: Mapping[str, tuple[str, ...]]
+
+    @property
+    def years(self) -> range:
+        """Return the years of the horizon."""
+        return range(self.start_year, self.end_year + 1)
+
+    def discount(self, year: int) -> float:
+        """Return ``DF_y = (1 + r)^-(y - start_year)``."""
+        return float((1.0 + self.discount_rate) ** -(year - self.start_year))
+
+    def demand_t(self, program: str, year: int) -> float:
+        """Return the program's clean magnet demand in t for a year (0 before required_from)."""
+        p = self.programs[program]
+        if year < p.required_from:
+            return 0.0
+        return self.demand_units.get((program, year), 0.0) * p.kg_per_unit / 1000.0
+
+    def stage(self, stage: str) -> list[str]:
+        """Return the names of the facilities of a stage, in input order."""
+        return [f.name for f in self.facilities.values() if f.stage == stage]

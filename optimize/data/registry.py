@@ -1,0 +1,318 @@
+"""The one registry of input tables and columns: it drives loading, validation and docs/inputs.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STAGES = ("mine", "separation", "metal", "magnet")
+PROVENANCES = ("clean", "tainted")
+MAX_CAPACITY_T = 1e7
+
+
+@dataclass(frozen=True)
+class Column:
+    """One input column: its type, unit, bounds, default and meaning.
+
+    ``kind`` is one of ``str``, ``int``, ``float``, ``list`` (``;``-separated words) or
+    ``fractions`` (``;``-separated numbers in [0, 1]). A column is required when
+    ``required`` is true, or when the row's ``required_when[0]`` column equals
+    ``required_when[1]``; otherwise a blank takes ``default`` (``None``: not given).
+    """
+
+    name: str
+    kind: str
+    unit: str = ""
+    description: str = ""
+    required: bool = True
+    required_when: tuple[str, str] | None = None
+    default: object = None
+    lower: float | None = None
+    upper: float | None = None
+    lower_open: bool = False
+    choices: tuple[str, ...] | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One input file: its key columns and its columns, in the order documented."""
+
+    name: str
+    file: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    description: str
+    optional: bool = False
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        return next(c for c in self.columns if c.name == name)
+
+
+ISO2 = r"^[A-Z]{2}$"
+SOURCE = Column(
+    "source", "str", description="Where the figures of this row come from, or 'assumption: ...'."
+)
+NOTES = Column("notes", "str", required=False, description="Free text, ignored by the model.")
+
+
+SETTINGS = Table(
+    "settings",
+    "settings.toml",
+    key=(),
+    description="Horizon, discounting, covered countries, mode and solver options.",
+    columns=(
+        Column("start_year", "int", "year", "First year of the horizon.", lower=1900, upper=2200),
+        Column("end_year", "int", "year", "Last year of the horizon.", lower=1900, upper=2200),
+        Column(
+            "discount_rate", "float", "1/yr", "Real discount rate r; DF_y = (1+r)^-(y-start_year).",
+            lower=0, upper=1,
+        ),
+        Column("currency_year", "int", "year", "Year of the constant US dollars used for money.",
+               lower=1900, upper=2200),
+        Column(
+            "covered_countries", "list", "ISO-2",
+            "Countries whose output is tainted (DFARS 252.225-7052 covered nations).",
+            required=False, default=("CN", "RU", "KP", "IR"), pattern=ISO2,
+        ),
+        Column("mode", "str", "", "Objective: min_subsidy or max_coverage (see formulation).",
+               required=False, default="min_subsidy", choices=("min_subsidy", "max_coverage")),
+        Column("solver.time_limit_s", "float", "s", "Wall-clock limit for HiGHS.",
+               required=False, default=600.0, lower=0, lower_open=True),
+        Column("solver.mip_gap", "float", "", "Relative MIP gap at which HiGHS stops.",
+               required=False, default=1e-4, lower=0, upper=1),
+        Column("solver.threads", "int", "", "HiGHS threads (1 recommended; sweep in processes).",
+               required=False, default=1, lower=1, upper=256),
+    ),
+)
+
+ELEMENTS = Table(
+    "elements",
+    "elements.csv",
+    key=("element",),
+    description="The elements tracked through the chain.",
+    columns=(
+        Column("element", "str", "", "Element symbol, e.g. Dy."),
+        Column("oxide", "str", "", "Oxide formula, e.g. Dy2O3."),
+        Column("metal_per_oxide", "float", "kg/kg", "kg of metal in a kg of oxide.",
+               lower=0, upper=1, lower_open=True),
+        NOTES,
+    ),
+)
+
+FACILITIES = Table(
+    "facilities",
+    "facilities.csv",
+    key=("facility",),
+    description="Every mine, separation plant, metal plant and magnet line, existing or candidate.",
+    columns=(
+        Column("facility", "str", "", "Unique name."),
+        Column("stage", "str", "", "Stage of the chain.", choices=STAGES),
+        Column("country", "str", "ISO-2", "Host country.", pattern=ISO2),
+        Column("status", "str", "", "existing: runs from online_year; candidate: needs a FID.",
+               choices=("existing", "candidate")),
+        Column("capacity_t", "float", "t/yr",
+               "Full capacity in the stage's unit: mine t TREO produced, separation t TREO fed, "
+               "metal t metal produced, magnet t magnet produced.",
+               lower=0, upper=MAX_CAPACITY_T),
+        Column("online_year", "int", "year", "Existing: first year of output.",
+               required=False, required_when=("status", "existing")),
+        Column("available_share", "float", "", "Existing: share of capacity this plan may use.",
+               required=False, default=1.0, lower=0, upper=1, lower_open=True),
+        Column("earliest_fid", "int", "year", "Candidate: first year a FID is possible.",
+               required=False, required_when=("status", "candidate")),
+        Column("lead_years", "int", "yr", "Candidate: years from FID to first output.",
+               required=False, required_when=("status", "candidate"), lower=1, upper=40),
+        Column("ramp", "fractions", "", "Candidate: share of capacity in the first operating "
+               "years, e.g. 0.4;0.7;1 (1 after the last listed year).",
+               required=False, default=(1.0,)),
+        Column("capex_musd", "float", "MUSD", "Candidate: investment cost, spread evenly over "
+               "the lead years.", required=False, required_when=("status", "candidate"),
+               default=0.0, lower=0),
+        Column("public_share", "float", "", "Share of capex paid by public funding programs.",
+               required=False, default=1.0, lower=0, upper=1),
+        Column("life_years", "int", "yr", "Candidate: operating years after first output.",
+               required=False, required_when=("status", "candidate"), lower=1, upper=100),
+        Column("fixed_om_musd", "float", "MUSD/yr", "Candidate: fixed costs per operating year.",
+               required=False, default=0.0, lower=0),
+        Column("variable_usd_per_kg", "float", "USD/kg",
+               "Operating cost per kg of the stage's capacity unit.", lower=0),
+        Column("payability", "float", "", "Mine: share of contained oxide value paid for the "
+               "concentrate.", required=False, required_when=("stage", "mine"), lower=0, upper=1),
+        Column("yield", "float", "kg/kg", "Magnet line: kg magnet per kg metal input.",
+               required=False, required_when=("stage", "magnet"), lower=0, upper=1,
+               lower_open=True),
+        Column("requires", "str", "", "A facility whose FID must not come later (phase 1 of "
+               "this phase 2).", required=False),
+        SOURCE,
+        NOTES,
+    ),
+)
+
+ASSAYS = Table(
+    "assays",
+    "assays.csv",
+    key=("facility", "element"),
+    description="Element shares of each mine's concentrate.",
+    columns=(
+        Column("facility", "str", "", "A mine."),
+        Column("element", "str", "", "An element of elements.csv."),
+        Column("share", "float", "kg/kg TREO", "kg oxide per kg TREO (a mine's shares sum <= 1).",
+               lower=0, upper=1),
+        Column("source", "str", "", SOURCE.description, required=False),
+        NOTES,
+    ),
+)
+
+RECOVERIES = Table(
+    "recoveries",
+    "recoveries.csv",
+    key=("facility", "element"),
+    description="What each separation and metal plant can process, and its recovery. A missing "
+    "pair means the plant cannot process that element.",
+    columns=(
+        Column("facility", "str", "", "A separation or metal plant."),
+        Column("element", "str", "", "An element of elements.csv."),
+        Column("recovery", "float", "kg/kg", "Share of the element's input that comes out.",
+               lower=0, upper=1, lower_open=True),
+        Column("source", "str", "", SOURCE.description, required=False),
+        NOTES,
+    ),
+)
+
+GRADES = Table(
+    "grades",
+    "grades.csv",
+    key=("grade", "element"),
+    description="Magnet grades and the metal each needs.",
+    columns=(
+        Column("grade", "str", "", "Magnet grade name."),
+        Column("element", "str", "", "An element of elements.csv."),
+        Column("kg_per_kg", "float", "kg/kg", "kg metal per kg magnet.", lower=0, upper=1),
+        Column("source", "str", "", SOURCE.description, required=False),
+        NOTES,
+    ),
+)
+
+LINE_GRADES = Table(
+    "line_grades",
+    "line_grades.csv",
+    key=("facility", "grade"),
+    description="Which grades each magnet line can make.",
+    columns=(
+        Column("facility", "str", "", "A magnet line."),
+        Column("grade", "str", "", "A grade of grades.csv."),
+        NOTES,
+    ),
+)
+
+PROGRAMS = Table(
+    "programs",
+    "programs.csv",
+    key=("program",),
+    description="Defense programs (platforms or aggregates) and their magnet needs.",
+    columns=(
+        Column("program", "str", "", "Unique name."),
+        Column("grade", "str", "", "The grade of magnet it needs."),
+        Column("kg_per_unit", "float", "kg/unit", "kg magnet per unit built.", lower=0),
+        Column("required_from", "int", "year", "First year it must be China-free."),
+        Column("penalty_usd_per_kg", "float", "USD/kg", "Cost of a kg not delivered.", lower=0),
+        SOURCE,
+        NOTES,
+    ),
+)
+
+DEMAND = Table(
+    "demand",
+    "demand.csv",
+    key=("program", "year"),
+    description="Units built per program and year (a missing year builds none).",
+    columns=(
+        Column("program", "str", "", "A program of programs.csv."),
+        Column("year", "int", "year", "Year within the horizon."),
+        Column("units", "float", "units/yr", "Units built that year.", lower=0),
+        Column("source", "str", "", SOURCE.description, required=False),
+        NOTES,
+    ),
+)
+
+PRICES = Table(
+    "prices",
+    "prices.csv",
+    key=("commodity", "item", "year"),
+    description="Reference (Chinese/world market) prices; a missing year takes the latest earlier "
+    "year.",
+    columns=(
+        Column("commodity", "str", "", "oxide, metal or magnet.", choices=("oxide", "metal",
+                                                                           "magnet")),
+        Column("item", "str", "", "An element (oxide, metal) or a grade (magnet)."),
+        Column("year", "int", "year", "Year from which the price holds."),
+        Column("usd_per_kg", "float", "USD/kg", "Price.", lower=0),
+        SOURCE,
+        NOTES,
+    ),
+)
+
+OFFERS = Table(
+    "offers",
+    "offers.csv",
+    key=("offer", "year"),
+    optional=True,
+    description="Material that can be bought (stockpiles, imports), by year.",
+    columns=(
+        Column("offer", "str", "", "Offer name."),
+        Column("year", "int", "year", "Year the offer stands."),
+        Column("commodity", "str", "", "oxide (to metal plants) or metal (to magnet lines).",
+               choices=("oxide", "metal")),
+        Column("item", "str", "", "An element."),
+        Column("provenance", "str", "", "clean or tainted.", choices=PROVENANCES),
+        Column("max_t", "float", "t/yr", "Most that can be bought that year.", lower=0,
+               upper=MAX_CAPACITY_T),
+        Column("usd_per_kg", "float", "USD/kg", "Price.", lower=0),
+        SOURCE,
+        NOTES,
+    ),
+)
+
+FUNDING = Table(
+    "funding",
+    "funding.csv",
+    key=("program",),
+    optional=True,
+    description="Public funding programs: who they may fund, what they cover, their budgets. "
+    "Absent: budgets are unlimited and any facility may be supported.",
+    columns=(
+        Column("program", "str", "", "Funding program name."),
+        Column("countries", "list", "ISO-2", "Host countries it may fund.", pattern=ISO2),
+        Column("stages", "list", "", "Stages it may fund.", choices=STAGES),
+        Column("covers", "str", "", "capex, operating or both.",
+               choices=("capex", "operating", "both")),
+        Column("first_year", "int", "year", "First year it pays."),
+        Column("last_year", "int", "year", "Last year it pays."),
+        Column("annual_musd", "float", "MUSD/yr", "Most it pays in a year.", lower=0),
+        Column("total_musd", "float", "MUSD", "Most it pays over the horizon (blank: no cap).",
+               required=False, lower=0),
+        SOURCE,
+        NOTES,
+    ),
+)
+
+LINKS = Table(
+    "links",
+    "links.csv",
+    key=("from", "to"),
+    optional=True,
+    description="Allowed arcs: a facility that appears as 'from' ships only along its listed arcs.",
+    columns=(
+        Column("from", "str", "", "Shipping facility."),
+        Column("to", "str", "", "Receiving facility of the next stage."),
+        Column("source", "str", "", SOURCE.description, required=False),
+        NOTES,
+    ),
+)
+
+TABLES: tuple[Table, ...] = (
+    SETTINGS, ELEMENTS, FACILITIES, ASSAYS, RECOVERIES, GRADES, LINE_GRADES, PROGRAMS, DEMAND,
+    PRICES, OFFERS, FUNDING, LINKS,
+)
+CSV_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if t.file.endswith(".csv"))

@@ -1,0 +1,54 @@
+"""Errors and warnings that reach the user: bad input and solver failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ReePlanWarning(UserWarning):
+    """A warning raised by ree-plan itself (tests turn these into errors)."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem found in the inputs, located by file, row and column.
+
+    ``row`` is the line in the file as a spreadsheet shows it (the header is row 1);
+    ``None`` where the problem is about the whole file or column.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        """Return ``file, row R, column C: message`` with the parts that are known."""
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class InputError(Exception):
+    """The inputs are invalid; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(set(problems), key=_problem_order)
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        """Return every problem, one per line, with a count."""
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the inputs:"
+        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+def _problem_order(p: Problem) -> tuple[str, int, str, str]:
+    return (p.file, p.row if p.row is not None else 0, p.column or "", p.message)
+
+
+class SolveError(Exception):
+    """The solver could not be run or returned something unusable."""

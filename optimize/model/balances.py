@@ -1,0 +1,124 @@
+"""Element balances with provenance: what comes out of a plant is bounded by what went in."""
+
+from __future__ import annotations
+
+from optimize.model.capacity import metal_out_vars
+from optimize.model.context import Build, Terms, add_constraints, at_most
+
+
+def maps_to(b: Build, f: str, provenance_in: str, provenance_out: str) -> bool:
+    """Return whether input of ``provenance_in`` at ``f`` can become output of ``provenance_out``.
+
+    A facility in a covered country taints everything it puts out; elsewhere clean and
+    tainted batches are kept apart (chain of custody).
+    """
+    if b.data.facilities[f].covered:
+        return provenance_out == "tainted"
+    return provenance_in == provenance_out
+
+
+def bought_terms(b: Build, f: str, e: str, o: str, y: int) -> Terms:
+    """Return purchases of element ``e`` by ``f`` in ``y`` whose provenance maps to ``o``."""
+    terms = []
+    for k in b.ix.buy_in.get((f, y), ()):
+        offer = b.data.offers[(k[0], y)]
+        if offer.item == e and maps_to(b, f, offer.provenance, o):
+            terms.append((1.0, b.m.buy[k]))
+    return terms
+
+
+def separation_balance(b: Build) -> None:
+    """Oxide out of a separation plant is at most the recovered oxide of its feed.
+
+    Per element e and provenance o; ``prov(m)`` is tainted for a mine in a covered country
+    and ``maps`` is as in :func:`maps_to`.
+
+    .. math::
+
+        \\sum_t oxide_{s,t,e,o,y} + sell^{oxide}_{s,e,o,y} \\le
+        recovery_{s,e} \\sum_{m: prov(m) \\mapsto o} share_{m,e}\\, conc_{m,s,y}
+    """
+    m, ix, data = b.m, b.ix, b.data
+    rows = {}
+    for s in data.stage("separation"):
+        for e, o in b.net.outputs[s]:
+            for y in b.net.op_years[s]:
+                out = [(1.0, m.oxide[k]) for k in ix.oxide_out.get((s, e, o, y), ())]
+                out += [(1.0, m.sell_oxide[k]) for k in ix.sell_oxide_by.get((s, e, o, y), ())]
+                rec = data.recoveries[(s, e)]
+                fed = [(rec * data.assays.get((k[0], e), 0.0), m.conc[k])
+                       for k in ix.conc_in.get((s, y), ())
+                       if maps_to(b, s, b.net.mine_provenance[k[0]], o)]
+                rows[(s, e, o, y)] = at_most(out, fed)
+    add_constraints(b, "separation_balance", rows)
+
+
+def metal_balance(b: Build) -> None:
+    """Metal out of a metal plant is at most the recovered metal of the oxide it received or bought.
+
+    .. math::
+
+        \\sum_l metal_{t,l,e,o,y} + sell^{metal}_{t,e,o,y} \\le
+        recovery_{t,e}\\, mpo_e \\Big(\\sum_{s, o' \\mapsto o} oxide_{s,t,e,o',y}
+        + \\sum_{b: oxide\\ e,\\ prov(b) \\mapsto o} buy_{b,t,y}\\Big)
+    """
+    m, ix, data = b.m, b.ix, b.data
+    rows = {}
+    for t in data.stage("metal"):
+        for e, o in b.net.outputs[t]:
+            factor = data.recoveries[(t, e)] * data.metal_per_oxide[e]
+            for y in b.net.op_years[t]:
+                out = [(1.0, v) for v in metal_out_vars(b, t, e, o, y)]
+                received = [(factor, m.oxide[k]) for oi in ("clean", "tainted")
+                            if maps_to(b, t, oi, o) for k in ix.oxide_in.get((t, e, oi, y), ())]
+                received += [(factor * c, v) for c, v in bought_terms(b, t, e, o, y)]
+                rows[(t, e, o, y)] = at_most(out, received)
+    add_constraints(b, "metal_balance", rows)
+
+
+def magnet_balance(b: Build) -> None:
+    """Metal in the magnets a line makes is at most its yield times the metal it received or bought.
+
+    .. math::
+
+        \\sum_k kg\\_per\\_kg_{k,e}\\, make_{l,k,o,y} \\le
+        yield_l \\Big(\\sum_{t, o' \\mapsto o} metal_{t,l,e,o',y}
+        + \\sum_{b: metal\\ e,\\ prov(b) \\mapsto o} buy_{b,l,y}\\Big)
+    """
+    m, ix, data = b.m, b.ix, b.data
+    rows = {}
+    for ln in data.stage("magnet"):
+        yld = data.facilities[ln].yield_
+        for y in b.net.op_years[ln]:
+            made: dict[tuple[str, str], Terms] = {}
+            for k in ix.make_by_line.get((ln, y), ()):
+                for e, kg in data.grades[k[1]].items():
+                    if kg > 0:
+                        made.setdefault((e, k[2]), []).append((kg, m.make[k]))
+            for (e, o), used in made.items():
+                received = [(yld, m.metal[k]) for oi in ("clean", "tainted")
+                            if maps_to(b, ln, oi, o) for k in ix.metal_in.get((ln, e, oi, y), ())]
+                received += [(yld * c, v) for c, v in bought_terms(b, ln, e, o, y)]
+                rows[(ln, e, o, y)] = at_most(used, received)
+    add_constraints(b, "magnet_balance", rows)
+
+
+def magnet_use(b: Build) -> None:
+    """Magnets delivered to programs (clean only) and sold are at most the magnets made.
+
+    .. math::
+
+        \\sum_{p: grade_p = k} deliver_{l,p,y} + sell^{magnet}_{l,k,clean,y}
+        \\le make_{l,k,clean,y}, \\qquad
+        sell^{magnet}_{l,k,tainted,y} \\le make_{l,k,tainted,y}
+    """
+    m, ix, data = b.m, b.ix, b.data
+    rows = {}
+    for key in m.make_index:
+        ln, k, o, y = key
+        used = [(1.0, m.sell_magnet[key])]
+        if o == "clean":
+            used += [(1.0, m.deliver[d]) for d in ix.deliver_by_line.get((ln, y), ())
+                     if data.programs[d[1]].grade == k]
+        rows[key] = at_most(used, [(1.0, m.make[key])])
+    add_constraints(b, "magnet_use", rows)

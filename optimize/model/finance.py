@@ -1,0 +1,145 @@
+"""Money: each facility's revenue and cost at reference prices, operating support, the objective."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimize.model.capacity import metal_out_vars, used_terms
+from optimize.model.context import Build, Terms, add_constraints, linear
+from optimize.model.investment import capex_terms, operating_terms
+
+MUSD_PER_T_USD_PER_KG = 0.001  # 1 t x 1 USD/kg = 1,000 USD = 0.001 MUSD
+
+
+def concentrate_value(b: Build, mine: str, y: int) -> float:
+    """Return what a t of the mine's concentrate (t TREO) is paid, in USD/kg TREO."""
+    data = b.data
+    payable = sum(share * data.prices[("oxide", e, y)]
+                  for (f, e), share in data.assays.items() if f == mine)
+    return data.facilities[mine].payability * payable
+
+
+def _bought(b: Build, f: str, y: int) -> Terms:
+    return [(b.data.offers[(k[0], y)].usd_per_kg, b.m.buy[k]) for k in b.ix.buy_in.get((f, y), ())]
+
+
+def revenue_terms(b: Build, f: str, y: int) -> Terms:
+    """Return the facility's revenue in ``y`` at reference prices, in MUSD."""
+    m, ix, data = b.m, b.ix, b.data
+    stage = data.facilities[f].stage
+    usd: Terms
+    if stage == "mine":
+        v = concentrate_value(b, f, y)
+        usd = [(v, m.conc[k]) for k in ix.conc_out.get((f, y), ())]
+    elif stage == "separation":
+        usd = [(data.prices[("oxide", e, y)], var) for e, o in b.net.outputs[f]
+               for var in [*(m.oxide[k] for k in ix.oxide_out.get((f, e, o, y), ())),
+                           *(m.sell_oxide[k] for k in ix.sell_oxide_by.get((f, e, o, y), ()))]]
+    elif stage == "metal":
+        usd = [(data.prices[("metal", e, y)], var) for e, o in b.net.outputs[f]
+               for var in metal_out_vars(b, f, e, o, y)]
+    else:
+        usd = [(data.prices[("magnet", data.programs[k[1]].grade, y)], m.deliver[k])
+               for k in ix.deliver_by_line.get((f, y), ())]
+        usd += [(data.prices[("magnet", k[1], y)], m.sell_magnet[k])
+                for k in ix.make_by_line.get((f, y), ())]
+    return [(MUSD_PER_T_USD_PER_KG * c, v) for c, v in usd]
+
+
+def cost_terms(b: Build, f: str, y: int) -> Terms:
+    """Return the facility's cost in ``y`` in MUSD: inputs, purchases, variable and fixed costs."""
+    m, ix, data = b.m, b.ix, b.data
+    fac = data.facilities[f]
+    usd: Terms = [(fac.variable_usd_per_kg, v) for _, v in used_terms(b, f, y)]
+    if fac.stage == "separation":
+        usd += [(concentrate_value(b, k[0], y), m.conc[k]) for k in ix.conc_in.get((f, y), ())]
+    elif fac.stage == "metal":
+        usd += [(data.prices[("oxide", k[2], y)], m.oxide[k]) for e in data.elements
+                for o in ("clean", "tainted") for k in ix.oxide_in.get((f, e, o, y), ())]
+    elif fac.stage == "magnet":
+        usd += [(data.prices[("metal", k[2], y)], m.metal[k]) for e in data.elements
+                for o in ("clean", "tainted") for k in ix.metal_in.get((f, e, o, y), ())]
+    usd += _bought(b, f, y)
+    terms = [(MUSD_PER_T_USD_PER_KG * c, v) for c, v in usd]
+    return terms + [(fac.fixed_om_musd, v) for _, v in operating_terms(b, f, y)]
+
+
+def operating_support(b: Build) -> None:
+    """Operating support covers each facility's loss at reference prices; profits are kept.
+
+    Revenue and cost are valued at reference prices: a mine earns payability x contained oxide
+    value per t TREO shipped; separation pays that and earns oxide prices; metal plants pay
+    oxide prices and earn metal prices; magnet lines pay metal prices and earn the grade's
+    magnet price (defense deliveries too: the premium above it is subsidy); purchases cost
+    their offer price; plus variable cost on throughput and, for candidates, fixed O&M while
+    operating. With funding.csv, a facility no program may support in ``y`` has no ``support``
+    variable and must cover its costs.
+
+    .. math::
+
+        support_{f,y} \\ge cost_{f,y} - revenue_{f,y}, \\qquad support_{f,y} \\ge 0
+    """
+    m, data = b.m, b.data
+    has_support = set(m.support_index)
+    rows = {}
+    for f in data.facilities:
+        for y in b.net.op_years[f]:
+            net = cost_terms(b, f, y) + [(-c, v) for c, v in revenue_terms(b, f, y)]
+            if not any(c for c, _ in net):
+                continue
+            if (f, y) in has_support:
+                net.append((-1.0, m.support[f, y]))
+            rows[(f, y)] = linear(net) <= 0
+    add_constraints(b, "operating_support", rows)
+
+
+def salvage_coefficient(b: Build, f: str, fid_year: int) -> float:
+    """Return the salvage (MUSD, undiscounted) of a FID of ``f`` in ``fid_year``.
+
+    ``public_share * capex * paid * after / life`` with ``paid = min(lead, end - fid + 1) / lead``
+    and ``after = min(life, max(0, fid + lead + life - 1 - end))``.
+    """
+    fac, end = b.data.facilities[f], b.data.end_year
+    paid = min(fac.lead_years, end - fid_year + 1) / fac.lead_years
+    after = min(fac.life_years, max(0, fid_year + fac.lead_years + fac.life_years - 1 - end))
+    return fac.public_share * fac.capex_musd * paid * after / fac.life_years
+
+
+def subsidy_terms(b: Build) -> Terms:
+    """Return the subsidy NPV: discounted capex outlay and support, less discounted salvage."""
+    m, data = b.m, b.data
+    terms: Terms = []
+    for f, keys in b.ix.fid_by_facility.items():
+        for y in data.years:
+            terms += [(data.discount(y) * c, v) for c, v in capex_terms(b, f, y)]
+        terms += [(-data.discount(data.end_year) * salvage_coefficient(b, f, t), m.fid[f, t])
+                  for _, t in keys]
+    terms += [(data.discount(y), m.support[f, y]) for f, y in m.support_index]
+    return terms
+
+
+def penalty_terms(b: Build) -> Terms:
+    """Return the penalty NPV of shortfalls, in MUSD."""
+    data = b.data
+    return [(data.discount(y) * MUSD_PER_T_USD_PER_KG * data.programs[p].penalty_usd_per_kg,
+             b.m.short[p, y]) for p, y in b.m.short_index]
+
+
+def objective(b: Build) -> None:
+    """Minimise the subsidy NPV plus the penalty of shortfalls, less salvage.
+
+    ``min_subsidy`` solves this once. ``max_coverage`` first minimises the penalty term alone,
+    then, with it held at its optimum (plus a tolerance), minimises the subsidy terms.
+
+    .. math::
+
+        \\min \\sum_y DF_y \\Big(\\sum_f capex\\_out_{f,y} + \\sum_f support_{f,y}
+        + 0.001 \\sum_p penalty_p\\, short_{p,y}\\Big) - salvage
+
+        salvage = DF_{end} \\sum_{f,\\tau} fid_{f,\\tau}\\, public\\_share_f\\, capex_f
+        \\frac{\\min(lead_f, end-\\tau+1)}{lead_f}
+        \\frac{\\min(life_f, \\max(0, \\tau + lead_f + life_f - 1 - end))}{life_f}
+    """
+    b.m.subsidy_npv = pyo.Expression(expr=linear(subsidy_terms(b)))
+    b.m.penalty_npv = pyo.Expression(expr=linear(penalty_terms(b)))
+    b.m.objective = pyo.Objective(expr=b.m.subsidy_npv + b.m.penalty_npv, sense=pyo.minimize)

@@ -1,0 +1,150 @@
+"""Sparse index sets: only the arcs, elements, provenances and years that can carry flow."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from optimize.data.modeldata import Facility, ModelData
+
+Pair = tuple[str, str]  # (element, provenance)
+
+
+@dataclass(frozen=True)
+class Network:
+    """Index sets of the model, derived once from ModelData.
+
+    ``outputs[f]`` holds the (element, provenance) pairs that separation or metal plant
+    ``f`` can put out; ``op_years[f]`` the years in which ``f`` can operate at all.
+    """
+
+    op_years: dict[str, tuple[int, ...]]
+    fid_years: dict[str, tuple[int, ...]]
+    conc_arcs: list[tuple[str, str]]
+    oxide_arcs: list[tuple[str, str, str, str]]
+    metal_arcs: list[tuple[str, str, str, str]]
+    outputs: dict[str, list[Pair]]
+    buy_arcs: list[tuple[str, str]]
+    makes: list[tuple[str, str, str]]
+    deliveries: list[tuple[str, str]]
+    program_years: dict[str, tuple[int, ...]]
+    mine_provenance: dict[str, str] = field(default_factory=dict)
+
+    def years(self, *facilities: str) -> tuple[int, ...]:
+        """Return the years in which all the given facilities can operate."""
+        common = set(self.op_years[facilities[0]])
+        for f in facilities[1:]:
+            common &= set(self.op_years[f])
+        return tuple(sorted(common))
+
+
+def operating_years(f: Facility, data: ModelData) -> tuple[int, ...]:
+    """Return the horizon years in which ``f`` can have capacity."""
+    if f.candidate:
+        assert f.earliest_fid is not None
+        first = max(f.earliest_fid, data.start_year) + f.lead_years
+    else:
+        assert f.online_year is not None
+        first = max(f.online_year, data.start_year)
+    return tuple(range(first, data.end_year + 1))
+
+
+def candidate_fid_years(f: Facility, data: ModelData) -> tuple[int, ...]:
+    """Return the years in which a candidate may take its FID."""
+    assert f.earliest_fid is not None
+    return tuple(range(max(f.earliest_fid, data.start_year), data.end_year + 1))
+
+
+def _targets(data: ModelData, source: str, stage: str) -> list[str]:
+    allowed = data.links.get(source)
+    return [t for t in data.stage(stage) if allowed is None or t in allowed]
+
+
+def _overlap(op_years: dict[str, tuple[int, ...]], a: str, b: str) -> bool:
+    return bool(set(op_years[a]) & set(op_years[b]))
+
+
+def _out(f: Facility, provenance: str) -> str:
+    """Return the provenance of output made from input of ``provenance`` at ``f``."""
+    return "tainted" if f.covered else provenance
+
+
+def build_network(data: ModelData) -> Network:
+    """Return the sparse index sets for ``data``."""
+    fac = data.facilities
+    op_years = {n: operating_years(f, data) for n, f in fac.items()}
+    fid_years = {n: candidate_fid_years(f, data) for n, f in fac.items() if f.candidate}
+    mine_prov = {m: ("tainted" if fac[m].covered else "clean") for m in data.stage("mine")}
+
+    conc_arcs = []
+    sep_in: dict[str, set[Pair]] = defaultdict(set)
+    for m in data.stage("mine"):
+        for s in _targets(data, m, "separation"):
+            elements = {e for (mm, e), share in data.assays.items() if mm == m and share > 0}
+            feeds = {(e, mine_prov[m]) for e in elements if (s, e) in data.recoveries}
+            if feeds and _overlap(op_years, m, s):
+                conc_arcs.append((m, s))
+                sep_in[s] |= feeds
+    outputs: dict[str, list[Pair]] = {}
+    for s in data.stage("separation"):
+        outputs[s] = sorted({(e, _out(fac[s], o)) for e, o in sep_in[s]})
+
+    offers_by = defaultdict(set)
+    for (b, _y), offer in data.offers.items():
+        offers_by[(offer.commodity, offer.item)].add((b, offer.provenance))
+
+    oxide_arcs, buy_arcs = [], set()
+    metal_in: dict[str, set[Pair]] = defaultdict(set)
+    for t in data.stage("metal"):
+        for e in data.elements:
+            if (t, e) not in data.recoveries:
+                continue
+            for b, o in offers_by[("oxide", e)]:
+                buy_arcs.add((b, t))
+                metal_in[t].add((e, o))
+    for s in data.stage("separation"):
+        for t in _targets(data, s, "metal"):
+            for e, o in outputs[s]:
+                if (t, e) in data.recoveries and _overlap(op_years, s, t):
+                    oxide_arcs.append((s, t, e, o))
+                    metal_in[t].add((e, o))
+    for t in data.stage("metal"):
+        outputs[t] = sorted({(e, _out(fac[t], o)) for e, o in metal_in[t]})
+
+    uses = {
+        ln: sorted({e for k in data.line_grades.get(ln, ()) for e, kg in data.grades[k].items()
+                    if kg > 0})
+        for ln in data.stage("magnet")
+    }
+    metal_arcs = []
+    magnet_in: dict[str, set[Pair]] = defaultdict(set)
+    for ln in data.stage("magnet"):
+        for e in uses[ln]:
+            for b, o in offers_by[("metal", e)]:
+                buy_arcs.add((b, ln))
+                magnet_in[ln].add((e, _out(fac[ln], o)))
+    for t in data.stage("metal"):
+        for ln in _targets(data, t, "magnet"):
+            for e, o in outputs[t]:
+                if e in uses[ln] and _overlap(op_years, t, ln):
+                    metal_arcs.append((t, ln, e, o))
+                    magnet_in[ln].add((e, _out(fac[ln], o)))
+
+    makes = []
+    for ln in data.stage("magnet"):
+        for k in data.line_grades.get(ln, ()):
+            needs = [e for e, kg in data.grades[k].items() if kg > 0]
+            for o in ("clean", "tainted"):
+                if all((e, o) in magnet_in[ln] for e in needs):
+                    makes.append((ln, k, o))
+    clean_grades = {(ln, k) for ln, k, o in makes if o == "clean"}
+    program_years = {
+        p: tuple(y for y in data.years if data.demand_t(p, y) > 0) for p in data.programs
+    }
+    deliveries = [(ln, p) for p, prog in data.programs.items() for ln in data.stage("magnet")
+                  if (ln, prog.grade) in clean_grades]
+    return Network(
+        op_years=op_years, fid_years=fid_years, conc_arcs=conc_arcs, oxide_arcs=oxide_arcs,
+        metal_arcs=metal_arcs, outputs=outputs, buy_arcs=sorted(buy_arcs), makes=makes,
+        deliveries=deliveries, program_years=program_years, mine_provenance=mine_prov,
+    )

@@ -1,0 +1,122 @@
+"""Decision variables over the sparse index sets, and who-touches-what lookups for the rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyomo.environ as pyo
+
+from optimize.data.modeldata import ModelData
+from optimize.model.network import Network
+
+Key = tuple[Any, ...]
+
+
+def group(keys: Iterable[Key], by: Callable[[Key], Hashable]) -> dict[Hashable, list[Key]]:
+    """Return the keys grouped by ``by(key)``, in their original order."""
+    out: dict[Hashable, list[Key]] = defaultdict(list)
+    for k in keys:
+        out[by(k)].append(k)
+    return out
+
+
+@dataclass
+class Incidence:
+    """Variable keys grouped by the facility (and element, provenance, year) they touch.
+
+    A missing group means no variable, so rules write ``ix.conc_in.get((s, y), ())``.
+    """
+
+    conc_out: dict[Hashable, list[Key]] = field(default_factory=dict)
+    conc_in: dict[Hashable, list[Key]] = field(default_factory=dict)
+    oxide_out: dict[Hashable, list[Key]] = field(default_factory=dict)
+    oxide_in: dict[Hashable, list[Key]] = field(default_factory=dict)
+    metal_out: dict[Hashable, list[Key]] = field(default_factory=dict)
+    metal_in: dict[Hashable, list[Key]] = field(default_factory=dict)
+    buy_in: dict[Hashable, list[Key]] = field(default_factory=dict)
+    buy_by_offer: dict[Hashable, list[Key]] = field(default_factory=dict)
+    make_by_line: dict[Hashable, list[Key]] = field(default_factory=dict)
+    deliver_by_line: dict[Hashable, list[Key]] = field(default_factory=dict)
+    deliver_by_program: dict[Hashable, list[Key]] = field(default_factory=dict)
+    sell_oxide_by: dict[Hashable, list[Key]] = field(default_factory=dict)
+    sell_metal_by: dict[Hashable, list[Key]] = field(default_factory=dict)
+    sell_magnet_by: dict[Hashable, list[Key]] = field(default_factory=dict)
+    fid_by_facility: dict[Hashable, list[Key]] = field(default_factory=dict)
+    fund_by: dict[Hashable, list[Key]] = field(default_factory=dict)
+    fund_by_program_year: dict[Hashable, list[Key]] = field(default_factory=dict)
+    fund_by_program: dict[Hashable, list[Key]] = field(default_factory=dict)
+
+
+def _var(m: pyo.ConcreteModel, name: str, keys: list[Key], dimen: int,
+         domain: Any = pyo.NonNegativeReals) -> None:
+    m.add_component(f"{name}_index", pyo.Set(initialize=keys, dimen=dimen, ordered=True))
+    m.add_component(name, pyo.Var(m.component(f"{name}_index"), domain=domain))
+
+
+def declare_variables(m: pyo.ConcreteModel, data: ModelData, net: Network) -> Incidence:
+    """Add every decision variable of MODEL.md section 5 to ``m``; return their incidence."""
+    fac = data.facilities
+    years = net.years
+
+    fid = [(f, y) for f, ys in net.fid_years.items() for y in ys]
+    conc = [(mi, s, y) for mi, s in net.conc_arcs for y in years(mi, s)]
+    oxide = [(s, t, e, o, y) for s, t, e, o in net.oxide_arcs for y in years(s, t)]
+    metal = [(t, ln, e, o, y) for t, ln, e, o in net.metal_arcs for y in years(t, ln)]
+    sell_oxide = [(s, e, o, y) for s in data.stage("separation") for e, o in net.outputs[s]
+                  for y in years(s)]
+    sell_metal = [(t, e, o, y) for t in data.stage("metal") for e, o in net.outputs[t]
+                  for y in years(t)]
+    buy = [(b, f, y) for b, f in net.buy_arcs for y in years(f) if (b, y) in data.offers]
+    make = [(ln, k, o, y) for ln, k, o in net.makes for y in years(ln)]
+    deliver = [(ln, p, y) for ln, p in net.deliveries for y in net.program_years[p]
+               if y in set(years(ln))]
+    short = [(p, y) for p, ys in net.program_years.items() for y in ys]
+    support = [(f, y) for f in fac for y in years(f)]
+
+    _var(m, "fid", fid, 2, pyo.Binary)
+    _var(m, "conc", conc, 3)
+    _var(m, "oxide", oxide, 5)
+    _var(m, "metal", metal, 5)
+    _var(m, "sell_oxide", sell_oxide, 4)
+    _var(m, "sell_metal", sell_metal, 4)
+    _var(m, "buy", buy, 3)
+    _var(m, "make", make, 4)
+    _var(m, "sell_magnet", make, 4)
+    _var(m, "deliver", deliver, 3)
+    _var(m, "short", short, 2)
+
+    fund: list[Key] = []
+    if data.funding is not None:
+        support = [(f, y) for f, y in support
+                   if any(g.eligible(fac[f], y, "operating") for g in data.funding.values())]
+        fund = [(g, f, y, c) for g, prog in data.funding.items() for f in fac
+                for y in data.years for c in prog.covers
+                if prog.eligible(fac[f], y, c)
+                and (c == "capex" or y in set(years(f)))
+                and (c == "operating" or (fac[f].candidate and fac[f].capex_musd > 0))]
+    _var(m, "support", support, 2)
+    _var(m, "fund", fund, 4)
+
+    return Incidence(
+        conc_out=group(conc, lambda k: (k[0], k[2])),
+        conc_in=group(conc, lambda k: (k[1], k[2])),
+        oxide_out=group(oxide, lambda k: (k[0], k[2], k[3], k[4])),
+        oxide_in=group(oxide, lambda k: (k[1], k[2], k[3], k[4])),
+        metal_out=group(metal, lambda k: (k[0], k[2], k[3], k[4])),
+        metal_in=group(metal, lambda k: (k[1], k[2], k[3], k[4])),
+        buy_in=group(buy, lambda k: (k[1], k[2])),
+        buy_by_offer=group(buy, lambda k: (k[0], k[2])),
+        make_by_line=group(make, lambda k: (k[0], k[3])),
+        deliver_by_line=group(deliver, lambda k: (k[0], k[2])),
+        deliver_by_program=group(deliver, lambda k: (k[1], k[2])),
+        sell_oxide_by=group(sell_oxide, lambda k: (k[0], k[1], k[2], k[3])),
+        sell_metal_by=group(sell_metal, lambda k: (k[0], k[1], k[2], k[3])),
+        sell_magnet_by=group(make, lambda k: (k[0], k[1], k[2], k[3])),
+        fid_by_facility=group(fid, lambda k: k[0]),
+        fund_by=group(fund, lambda k: (k[1], k[2], k[3])),
+        fund_by_program_year=group(fund, lambda k: (k[0], k[2])),
+        fund_by_program=group(fund, lambda k: k[0]),
+    )

@@ -1,0 +1,96 @@
+"""One run, end to end: load, validate, build, solve, extract, write."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from optimize.data.checks import load
+from optimize.data.load import inputs_sha256
+from optimize.data.modeldata import ModelData
+from optimize.model import Build, build_model
+from optimize.results.tables import Tables, extract, summary_numbers
+from optimize.results.write import write_run
+from optimize.solve import SolveOptions, SolveResult, Status, solve
+
+
+@dataclass
+class RunResult:
+    """What a run produced: its summary, its tables (None without a plan), where they went."""
+
+    summary: dict[str, Any]
+    tables: Tables | None
+    out: Path | None
+    data: ModelData
+
+    @property
+    def status(self) -> Status:
+        """Return the solve status."""
+        return Status(self.summary["status"])
+
+
+def options_for(data: ModelData, **overrides: Any) -> SolveOptions:
+    """Return the solve options of settings.toml with any non-None overrides applied."""
+    base = SolveOptions(mode=data.mode, time_limit_s=data.time_limit_s, mip_gap=data.mip_gap,
+                        threads=data.threads)
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path | None = None,
+        **overrides: Any) -> RunResult:
+    """Solve the inputs folder and, when ``out`` is given, write its run folder.
+
+    ``overrides`` are SolveOptions fields (mode, time_limit_s, mip_gap, threads).
+    Raises InputError on invalid inputs; solver outcomes are reported in the summary.
+    """
+    inputs = Path(inputs)
+    data = load(inputs)
+    options = options_for(data, **overrides)
+    started = time.perf_counter()
+    built = build_model(data)
+    build_seconds = time.perf_counter() - started
+    if write_lp is not None:
+        built.m.write(str(write_lp), io_options={"symbolic_solver_labels": True})
+    result = solve(built, options)
+    tables = extract(built) if result.status.has_solution else None
+    summary = make_summary(inputs, built, result, options, tables, build_seconds)
+    out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        write_run(out_path, summary, tables)
+    return RunResult(summary, tables, out_path, data)
+
+
+def make_summary(inputs: Path, built: Build, result: SolveResult, options: SolveOptions,
+                 tables: Tables | None, build_seconds: float) -> dict[str, Any]:
+    """Return the content of summary.json (MODEL.md section 8)."""
+    summary: dict[str, Any] = {
+        "scenario": inputs.resolve().name,
+        "mode": options.mode,
+        "status": str(result.status),
+        "message": result.message,
+        "objective_musd": result.objective_musd,
+        "subsidy_npv_musd": None,
+        "penalty_npv_musd": None,
+        "mip_gap": result.mip_gap,
+    }
+    if tables is not None:
+        summary.update(summary_numbers(built, tables, built.data))
+    summary.update({
+        "build_seconds": round(build_seconds, 3),
+        "transfer_seconds": round(result.transfer_seconds, 3),
+        "solve_seconds": round(result.solve_seconds, 3),
+        "nodes": result.nodes,
+        "n_variables": result.n_variables,
+        "n_binaries": result.n_binaries,
+        "n_constraints": result.n_constraints,
+        "solver": result.solver,
+        "solver_options": {"time_limit_s": options.time_limit_s, "mip_gap": options.mip_gap,
+                           "threads": options.threads, "random_seed": 0},
+        "solve_stages": result.stages,
+        "currency": f"MUSD, constant {built.data.currency_year} US dollars, discounted to "
+                    f"{built.data.start_year} at {built.data.discount_rate:g}",
+        "inputs_sha256": inputs_sha256(inputs),
+    })
+    return summary

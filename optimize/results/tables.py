@@ -1,0 +1,233 @@
+"""Extract the tidy result tables of MODEL.md section 8 from a solved model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from optimize.data.modeldata import Facility, ModelData
+from optimize.model import Build
+from optimize.model.capacity import used_terms
+from optimize.model.context import value_of
+from optimize.model.finance import cost_terms, revenue_terms, salvage_coefficient
+from optimize.model.investment import capacity_terms, capex_terms
+
+#: Values smaller than this (t or MUSD) are solver noise and are written as 0 / left out.
+NOISE = 1e-9
+
+COLUMNS = {
+    "plan": ["facility", "stage", "country", "status", "fid_year", "first_output_year",
+             "full_output_year", "capacity_t", "capex_musd", "public_capex_musd"],
+    "capacity": ["facility", "year", "available_t", "used_t"],
+    "flows": ["year", "source", "target", "commodity", "item", "provenance", "tonnes"],
+    "deliveries": ["program", "year", "demand_t", "delivered_t", "shortfall_t"],
+    "finance": ["facility", "year", "capex_outlay_musd", "revenue_musd", "cost_musd",
+                "support_musd"],
+    "funding": ["program", "facility", "year", "covers", "musd"],
+}
+
+
+@dataclass
+class Tables:
+    """The result tables of one run, as pandas DataFrames keyed by file stem."""
+
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        """Return the table ``name`` (e.g. ``"plan"``)."""
+        return self.frames[name]
+
+
+def _clean(v: float) -> float:
+    return 0.0 if abs(v) < NOISE else float(v)
+
+
+def _frame(name: str, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COLUMNS[name])
+
+
+def fid_year(b: Build, f: str) -> int | None:
+    """Return the year ``f`` is funded in the solution, or None."""
+    for key in b.ix.fid_by_facility.get(f, ()):
+        if (b.m.fid[key].value or 0) > 0.5:
+            return int(key[1])
+    return None
+
+
+def output_years(fac: Facility, fid: int | None) -> tuple[int | None, int | None]:
+    """Return (first output year, first year at full capacity)."""
+    if not fac.candidate:
+        return fac.online_year, fac.online_year
+    if fid is None:
+        return None, None
+    first = fid + fac.lead_years
+    full_after = next((i for i, r in enumerate(fac.ramp) if r >= 1), len(fac.ramp))
+    return first, first + full_after
+
+
+def plan_table(b: Build) -> pd.DataFrame:
+    """Return one row per facility: existing ones, funded candidates (with FID) and the rest."""
+    rows = []
+    for f, fac in b.data.facilities.items():
+        fid = fid_year(b, f)
+        first, full = output_years(fac, fid)
+        public = fac.public_share * fac.capex_musd if fid is not None else 0.0
+        rows.append((f, fac.stage, fac.country, fac.status, fid, first, full, fac.capacity_t,
+                     fac.capex_musd if fac.candidate else 0.0, public))
+    df = _frame("plan", rows)
+    for col in ("fid_year", "first_output_year", "full_output_year"):
+        df[col] = df[col].astype("Int64")
+    return df
+
+
+def capacity_table(b: Build) -> pd.DataFrame:
+    """Return available and used capacity per facility and year (rows with either nonzero)."""
+    rows = []
+    for f in b.data.facilities:
+        for y in b.net.op_years[f]:
+            available = _clean(value_of(*capacity_terms(b, f, y)))
+            used = _clean(value_of(used_terms(b, f, y)))
+            if available or used:
+                rows.append((f, y, available, used))
+    return _frame("capacity", rows)
+
+
+def flows_table(b: Build) -> pd.DataFrame:
+    """Return every nonzero flow: concentrate, oxide, metal, magnets, purchases and sales."""
+    m, data, net = b.m, b.data, b.net
+    rows: list[tuple[Any, ...]] = []
+
+    def add(var: Any, key: tuple[Any, ...], make_row: Any) -> None:
+        v = var[key].value or 0.0
+        if v > NOISE:
+            rows.append((*make_row(*key), float(v)))
+
+    for k in m.conc_index:
+        add(m.conc, k, lambda mi, s, y: (y, mi, s, "concentrate", "TREO",
+                                         net.mine_provenance[mi]))
+    for k in m.oxide_index:
+        add(m.oxide, k, lambda s, t, e, o, y: (y, s, t, "oxide", e, o))
+    for k in m.sell_oxide_index:
+        add(m.sell_oxide, k, lambda s, e, o, y: (y, s, "market", "oxide", e, o))
+    for k in m.buy_index:
+        offer = data.offers[(k[0], k[2])]
+        add(m.buy, k, lambda bb, f, y, of=offer: (y, bb, f, of.commodity, of.item, of.provenance))
+    for k in m.metal_index:
+        add(m.metal, k, lambda t, ln, e, o, y: (y, t, ln, "metal", e, o))
+    for k in m.sell_metal_index:
+        add(m.sell_metal, k, lambda t, e, o, y: (y, t, "market", "metal", e, o))
+    for k in m.deliver_index:
+        add(m.deliver, k, lambda ln, p, y: (y, ln, p, "magnet", data.programs[p].grade, "clean"))
+    for k in m.sell_magnet_index:
+        add(m.sell_magnet, k, lambda ln, kk, o, y: (y, ln, "market", "magnet", kk, o))
+    df = _frame("flows", rows)
+    return df.sort_values(COLUMNS["flows"][:-1], kind="stable").reset_index(drop=True)
+
+
+def deliveries_table(b: Build) -> pd.DataFrame:
+    """Return demand, clean deliveries and shortfall per program and year it must be China-free."""
+    m, data = b.m, b.data
+    rows = []
+    for p, prog in data.programs.items():
+        for y in data.years:
+            if y < prog.required_from:
+                continue
+            demand = data.demand_t(p, y)
+            delivered = sum(m.deliver[k].value or 0.0
+                            for k in b.ix.deliver_by_program.get((p, y), ()))
+            short = (m.short[p, y].value or 0.0) if (p, y) in m.short_index else 0.0
+            rows.append((p, y, demand, _clean(delivered), _clean(short)))
+    return _frame("deliveries", rows)
+
+
+def finance_table(b: Build) -> pd.DataFrame:
+    """Return public capex outlay, revenue, cost and support per facility and year (MUSD)."""
+    m, data = b.m, b.data
+    support = {k: m.support[k].value or 0.0 for k in m.support_index}
+    rows = []
+    for f in data.facilities:
+        ops = set(b.net.op_years[f])
+        for y in data.years:
+            capex = _clean(value_of(capex_terms(b, f, y)))
+            revenue = _clean(value_of(revenue_terms(b, f, y))) if y in ops else 0.0
+            cost = _clean(value_of(cost_terms(b, f, y))) if y in ops else 0.0
+            sup = _clean(support.get((f, y), 0.0))
+            if capex or revenue or cost or sup:
+                rows.append((f, y, capex, revenue, cost, sup))
+    return _frame("finance", rows)
+
+
+def funding_table(b: Build) -> pd.DataFrame:
+    """Return what each funding program paid to each facility, year and kind of cost."""
+    m = b.m
+    rows = [(g, f, y, c, float(m.fund[g, f, y, c].value))
+            for g, f, y, c in m.fund_index if (m.fund[g, f, y, c].value or 0.0) > NOISE]
+    return _frame("funding", rows)
+
+
+def salvage_musd(b: Build) -> float:
+    """Return the salvage credited in the objective (discounted to start_year, MUSD)."""
+    df_end = b.data.discount(b.data.end_year)
+    return sum(df_end * salvage_coefficient(b, f, y) for f, y in b.m.fid_index
+               if (b.m.fid[f, y].value or 0) > 0.5)
+
+
+def extract(b: Build) -> Tables:
+    """Return every result table of a solved model."""
+    return Tables({
+        "plan": plan_table(b),
+        "capacity": capacity_table(b),
+        "flows": flows_table(b),
+        "deliveries": deliveries_table(b),
+        "finance": finance_table(b),
+        "funding": funding_table(b),
+    })
+
+
+def first_full_year(deliveries: pd.DataFrame, program: str, tolerance: float = 1e-6) -> int | None:
+    """Return the first year from which the program is fully covered every year, or None."""
+    d = deliveries[deliveries.program == program].sort_values("year")
+    covered = (d.shortfall_t <= tolerance * d.demand_t.clip(lower=1.0)).tolist()
+    years = d.year.tolist()
+    first = None
+    for y, ok in zip(years, covered, strict=True):
+        if not ok:
+            first = None
+        elif first is None:
+            first = y
+    return int(first) if first is not None else None
+
+
+def coverage(deliveries: pd.DataFrame) -> dict[str, dict[str, float | None]]:
+    """Return delivered / demand per program and year (None where demand is 0)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for r in deliveries.itertuples():
+        share = r.delivered_t / r.demand_t if r.demand_t > 0 else None
+        out.setdefault(r.program, {})[str(r.year)] = share
+    return out
+
+
+def summary_numbers(b: Build, tables: Tables, data: ModelData) -> dict[str, Any]:
+    """Return the plan-derived fields of summary.json."""
+    import pyomo.environ as pyo
+
+    d = tables["deliveries"]
+    plan = tables["plan"]
+    funded = plan[plan.fid_year.notna()]
+    fund = tables["funding"]
+    return {
+        "subsidy_npv_musd": float(pyo.value(b.m.subsidy_npv)),
+        "penalty_npv_musd": float(pyo.value(b.m.penalty_npv)),
+        "salvage_musd": salvage_musd(b),
+        "shortfall_t": {p: float(d[d.program == p].shortfall_t.sum()) for p in data.programs},
+        "coverage": coverage(d),
+        "first_full_coverage_year": {p: first_full_year(d, p) for p in data.programs},
+        "funded": [{"facility": r.facility, "fid_year": int(r.fid_year),
+                    "first_output_year": int(r.first_output_year)}
+                   for r in funded.itertuples()],
+        "paid_by_funding_program_musd": {
+            g: float(fund[fund.program == g].musd.sum()) for g in (data.funding or {})
+        },
+    }
