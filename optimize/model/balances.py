@@ -1,9 +1,14 @@
-"""Element balances with provenance: what comes out of a plant is bounded by what went in."""
+"""Element balances with provenance: what comes out of a plant is what went in, less losses.
+
+MODEL.md writes these balances as ``<=``. They are equalities here (no free disposal), as
+its section 9 requires balances to close: with ``<=`` a plant could take in material it
+never uses, even while unbuilt, and so pass a loss on to a facility that may be supported.
+"""
 
 from __future__ import annotations
 
 from optimize.model.capacity import metal_out_vars
-from optimize.model.context import Build, Terms, add_constraints, at_most
+from optimize.model.context import Build, Terms, add_constraints, balance
 
 
 def maps_to(b: Build, f: str, provenance_in: str, provenance_out: str) -> bool:
@@ -28,14 +33,14 @@ def bought_terms(b: Build, f: str, e: str, o: str, y: int) -> Terms:
 
 
 def separation_balance(b: Build) -> None:
-    """Oxide out of a separation plant is at most the recovered oxide of its feed.
+    """Oxide out of a separation plant is the recovered oxide of its feed.
 
     Per element e and provenance o; ``prov(m)`` is tainted for a mine in a covered country
     and ``maps`` is as in :func:`maps_to`.
 
     .. math::
 
-        \\sum_t oxide_{s,t,e,o,y} + sell^{oxide}_{s,e,o,y} \\le
+        \\sum_t oxide_{s,t,e,o,y} + sell^{oxide}_{s,e,o,y} =
         recovery_{s,e} \\sum_{m: prov(m) \\mapsto o} share_{m,e}\\, conc_{m,s,y}
     """
     m, ix, data = b.m, b.ix, b.data
@@ -49,16 +54,16 @@ def separation_balance(b: Build) -> None:
                 fed = [(rec * data.assays.get((k[0], e), 0.0), m.conc[k])
                        for k in ix.conc_in.get((s, y), ())
                        if maps_to(b, s, b.net.mine_provenance[k[0]], o)]
-                rows[(s, e, o, y)] = at_most(out, fed)
+                rows[(s, e, o, y)] = balance(out, fed)
     add_constraints(b, "separation_balance", rows)
 
 
 def metal_balance(b: Build) -> None:
-    """Metal out of a metal plant is at most the recovered metal of the oxide it received or bought.
+    """Metal out of a metal plant is the recovered metal of the oxide it received or bought.
 
     .. math::
 
-        \\sum_l metal_{t,l,e,o,y} + sell^{metal}_{t,e,o,y} \\le
+        \\sum_l metal_{t,l,e,o,y} + sell^{metal}_{t,e,o,y} =
         recovery_{t,e}\\, mpo_e \\Big(\\sum_{s, o' \\mapsto o} oxide_{s,t,e,o',y}
         + \\sum_{b: oxide\\ e,\\ prov(b) \\mapsto o} buy_{b,t,y}\\Big)
     """
@@ -72,16 +77,16 @@ def metal_balance(b: Build) -> None:
                 received = [(factor, m.oxide[k]) for oi in ("clean", "tainted")
                             if maps_to(b, t, oi, o) for k in ix.oxide_in.get((t, e, oi, y), ())]
                 received += [(factor * c, v) for c, v in bought_terms(b, t, e, o, y)]
-                rows[(t, e, o, y)] = at_most(out, received)
+                rows[(t, e, o, y)] = balance(out, received)
     add_constraints(b, "metal_balance", rows)
 
 
 def magnet_balance(b: Build) -> None:
-    """Metal in the magnets a line makes is at most its yield times the metal it received or bought.
+    """Metal in the magnets a line makes is its yield times the metal it received or bought.
 
     .. math::
 
-        \\sum_k kg\\_per\\_kg_{k,e}\\, make_{l,k,o,y} \\le
+        \\sum_k kg\\_per\\_kg_{k,e}\\, make_{l,k,o,y} =
         yield_l \\Big(\\sum_{t, o' \\mapsto o} metal_{t,l,e,o',y}
         + \\sum_{b: metal\\ e,\\ prov(b) \\mapsto o} buy_{b,l,y}\\Big)
     """
@@ -95,22 +100,24 @@ def magnet_balance(b: Build) -> None:
                 for e, kg in data.grades[k[1]].items():
                     if kg > 0:
                         made.setdefault((e, k[2]), []).append((kg, m.make[k]))
-            for (e, o), used in made.items():
-                received = [(yld, m.metal[k]) for oi in ("clean", "tainted")
-                            if maps_to(b, ln, oi, o) for k in ix.metal_in.get((ln, e, oi, y), ())]
-                received += [(yld * c, v) for c, v in bought_terms(b, ln, e, o, y)]
-                rows[(ln, e, o, y)] = at_most(used, received)
+            for e in data.elements:
+                for o in ("clean", "tainted"):
+                    received = [(yld, m.metal[k]) for oi in ("clean", "tainted")
+                                if maps_to(b, ln, oi, o)
+                                for k in ix.metal_in.get((ln, e, oi, y), ())]
+                    received += [(yld * c, v) for c, v in bought_terms(b, ln, e, o, y)]
+                    rows[(ln, e, o, y)] = balance(made.get((e, o), []), received)
     add_constraints(b, "magnet_balance", rows)
 
 
 def magnet_use(b: Build) -> None:
-    """Magnets delivered to programs (clean only) and sold are at most the magnets made.
+    """Every magnet made is delivered to a program (clean only) or sold.
 
     .. math::
 
         \\sum_{p: grade_p = k} deliver_{l,p,y} + sell^{magnet}_{l,k,clean,y}
-        \\le make_{l,k,clean,y}, \\qquad
-        sell^{magnet}_{l,k,tainted,y} \\le make_{l,k,tainted,y}
+        = make_{l,k,clean,y}, \\qquad
+        sell^{magnet}_{l,k,tainted,y} = make_{l,k,tainted,y}
     """
     m, ix, data = b.m, b.ix, b.data
     rows = {}
@@ -120,5 +127,5 @@ def magnet_use(b: Build) -> None:
         if o == "clean":
             used += [(1.0, m.deliver[d]) for d in ix.deliver_by_line.get((ln, y), ())
                      if data.programs[d[1]].grade == k]
-        rows[key] = at_most(used, [(1.0, m.make[key])])
+        rows[key] = balance(used, [(1.0, m.make[key])])
     add_constraints(b, "magnet_use", rows)

@@ -61,3 +61,11 @@ def at_most(lhs: Terms, rhs: Terms, rhs_constant: float = 0.0) -> Any:
     if not any(c for c, _ in terms):
         return None
     return linear(terms) <= rhs_constant
+
+
+def balance(lhs: Terms, rhs: Terms) -> Any:
+    """Return ``sum(lhs) == sum(rhs)``, or None when no variable appears."""
+    terms = lhs + [(-c, v) for c, v in rhs]
+    if not any(c for c, _ in terms):
+        return None
+    return linear(terms) == 0

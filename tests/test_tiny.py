@@ -1,0 +1,165 @@
+"""Tiny instances whose optimum is derived by hand in the comments (see instances.single_chain).
+
+Units: 1 t short costs 1000 USD/kg x 1000 kg = 1 MUSD; discount rate 0. Salvage of a FID in
+year tau: capex * paid * after / life with paid = min(lead, end - tau + 1) / lead and
+after = min(life, max(0, tau + lead + life - 1 - end)).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from instances import single_chain
+
+from optimize.solve import Status
+
+
+def funded(result):
+    plan = result.tables["plan"]
+    return {r.facility: int(r.fid_year) for r in plan.itertuples() if pd.notna(r.fid_year)}
+
+
+def test_single_chain(solve_checked):
+    # Horizon 2030-2032, demand 10 t/yr. FID 2030 -> output 2031, 2032; 2030 is short 10 t.
+    #   cost = capex 3 + penalty 10 - salvage 3 * 1 * min(10, 2030+1+10-1-2032 = 8) / 10 = 2.4
+    #        = 10.6
+    # FID 2031: 3 + 20 - 3 * 9/10 = 20.3; no FID: 30. Optimum 10.6 with FID 2030.
+    r = solve_checked(single_chain())
+    assert r.status is Status.OPTIMAL
+    assert funded(r) == {"line": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(10.6, abs=1e-6)
+    assert r.summary["shortfall_t"] == {"prog": pytest.approx(10.0)}
+    assert r.summary["first_full_coverage_year"] == {"prog": 2031}
+
+
+def test_lead_time_makes_early_demand_unmeetable(solve_checked):
+    # Horizon 2030-2033, lead 2: the earliest output is 2032, so 2030 and 2031 are short
+    # (20 t = 20 MUSD) whatever is funded, and the plan is still optimal.
+    #   FID 2030: capex 3 + 20 - salvage 3 * 1 * (2030+2+10-1-2033 = 8) / 10 = 2.4 -> 20.6
+    #   no FID: 40; FID 2031: 3 + 30 - 3 * 9/10 = 30.3.
+    inst = single_chain(range(2030, 2034))
+    inst.row("facilities", facility="line")["lead_years"] = 2
+    r = solve_checked(inst)
+    assert r.status is Status.OPTIMAL
+    assert funded(r) == {"line": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(20.6, abs=1e-6)
+    d = r.tables["deliveries"].set_index("year")
+    assert d.shortfall_t.loc[2030] == pytest.approx(10) and d.shortfall_t.loc[2031] == \
+        pytest.approx(10)
+    assert d.shortfall_t.loc[2032] == pytest.approx(0) and d.shortfall_t.loc[2033] == \
+        pytest.approx(0)
+
+
+def test_covered_country_separation_cannot_reach_defense(solve_checked):
+    # The only separation plant is in China: everything it puts out is tainted, so the
+    # program gets nothing whatever is built. Optimum: fund nothing, 3 years x 10 MUSD = 30.
+    inst = single_chain()
+    inst.row("facilities", facility="sep")["country"] = "CN"
+    r = solve_checked(inst)
+    assert funded(r) == {}
+    assert r.summary["objective_musd"] == pytest.approx(30.0, abs=1e-6)
+    assert r.tables["deliveries"].delivered_t.sum() == 0
+    # An allied candidate separation plant (capex 1, lead 1) restores the chain:
+    # line FID 2030 and plant FID 2030 -> output 2031, 2032: 3 + 1 - (2.4 + 0.8) + 10 = 10.8.
+    inst.tables["facilities"].append(dict(
+        facility="sep-allied", stage="separation", country="CA", status="candidate",
+        capacity_t=1000, earliest_fid=2030, lead_years=1, ramp="1", capex_musd=1,
+        public_share=1, life_years=10, fixed_om_musd=0, variable_usd_per_kg=0, source="test"))
+    inst.tables["recoveries"].append(dict(facility="sep-allied", element="Nd", recovery=1.0))
+    r = solve_checked(inst)
+    assert funded(r) == {"line": 2030, "sep-allied": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(10.8, abs=1e-6)
+    flows = r.tables["flows"]
+    assert set(flows[flows.source == "sep"].provenance) <= {"tainted"}
+
+
+def _two_lines(annual_budget: float | None):
+    # Horizon 2030-2033. Line B: lead 1, capex 5 -> FID 2030: short 2030 only:
+    #   5 + 10 - 5 * 1 * (2030+1+10-1-2033 = 7) / 10 = 11.5.
+    # Line A: lead 2, capex 4 (2 a year) -> FID 2030: short 2030, 2031:
+    #   4 + 20 - 4 * 1 * 8 / 10 = 20.8.
+    # Unlimited money: B (11.5). With a budget of 4 MUSD a year B cannot be paid (5 in 2030),
+    # A can (2 a year): A (20.8).
+    inst = single_chain(range(2030, 2034))
+    a = inst.row("facilities", facility="line")
+    a.update(facility="line-A", lead_years=2, capex_musd=4)
+    b = dict(a, facility="line-B", lead_years=1, capex_musd=5)
+    inst.tables["facilities"].append(b)
+    inst.tables["line_grades"] = [dict(facility="line-A", grade="G"),
+                                  dict(facility="line-B", grade="G")]
+    if annual_budget is not None:
+        inst.tables["funding"] = [dict(program="fund", countries="US",
+                                       stages="mine;separation;metal;magnet", covers="both",
+                                       first_year=2030, last_year=2033,
+                                       annual_musd=annual_budget, source="test")]
+    return inst
+
+
+def test_budget_forces_the_cheaper_project(solve_checked):
+    r = solve_checked(_two_lines(None))
+    assert funded(r) == {"line-B": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(11.5, abs=1e-6)
+    r = solve_checked(_two_lines(4.0))
+    assert funded(r) == {"line-A": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(20.8, abs=1e-6)
+    assert r.summary["paid_by_funding_program_musd"] == {"fund": pytest.approx(4.0)}
+
+
+def test_phase_two_requires_phase_one(solve_checked):
+    # Horizon 2030-2031; both phases lead 1, so only 2031 can be served (2030: 10 MUSD short).
+    # P1: 5 t, capex 1; P2: 10 t, capex 2; salvage of a 2030 FID is 9/10 of capex.
+    #   P2 alone (if allowed): 2 - 1.8 + 10 = 10.2.   P1 alone: 1 - 0.9 + 5 + 10 = 15.1.
+    #   Both: 3 - 2.7 + 10 = 10.3 -> the optimum once P2 requires P1.
+    inst = single_chain(range(2030, 2032))
+    p1 = inst.row("facilities", facility="line")
+    p1.update(facility="P1", capacity_t=5, capex_musd=1)
+    inst.tables["facilities"].append(dict(p1, facility="P2", capacity_t=10, capex_musd=2))
+    inst.tables["line_grades"] = [dict(facility="P1", grade="G"), dict(facility="P2", grade="G")]
+    free = solve_checked(inst)
+    assert funded(free) == {"P2": 2030}
+    assert free.summary["objective_musd"] == pytest.approx(10.2, abs=1e-6)
+    inst.row("facilities", facility="P2")["requires"] = "P1"
+    r = solve_checked(inst)
+    assert funded(r) == {"P1": 2030, "P2": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(10.3, abs=1e-6)
+
+
+def test_profitable_facility_needs_no_support(solve_checked):
+    # As the single chain, but magnets sell for 50 USD/kg: the line earns 10 t x 50 = 0.5 MUSD
+    # a year at no cost. It keeps that profit: support is 0 and the objective is unchanged
+    # (10.6), not lowered by the profit.
+    inst = single_chain()
+    inst.row("prices", commodity="magnet")["usd_per_kg"] = 50
+    r = solve_checked(inst)
+    assert r.summary["objective_musd"] == pytest.approx(10.6, abs=1e-6)
+    fin = r.tables["finance"]
+    line = fin[fin.facility == "line"].set_index("year")
+    assert line.revenue_musd.loc[2031] == pytest.approx(0.5)
+    assert line.support_musd.sum() == 0
+
+
+def test_loss_making_facility_is_supported(solve_checked):
+    # The line now costs 100 USD/kg of magnet to run and sells at 0: 10 t x 100 = 1 MUSD a
+    # year of support for 2031 and 2032, still cheaper than the 10 MUSD penalty:
+    #   10.6 + 2 = 12.6.
+    inst = single_chain()
+    inst.row("facilities", facility="line")["variable_usd_per_kg"] = 100
+    r = solve_checked(inst)
+    assert r.summary["objective_musd"] == pytest.approx(12.6, abs=1e-6)
+    fin = r.tables["finance"]
+    assert fin[fin.facility == "line"].support_musd.sum() == pytest.approx(2.0)
+
+
+def test_max_coverage_covers_first_then_saves(solve_checked):
+    # A penalty so small that min_subsidy builds nothing (1 USD/kg: 0.01 MUSD a year short
+    # against 3 MUSD of capex): 0.03. max_coverage first minimises the shortfall (build in
+    # 2030, 10 t short), then the subsidy: objective 0.6 + 0.01 = 0.61.
+    inst = single_chain()
+    inst.row("programs", program="prog")["penalty_usd_per_kg"] = 1
+    r = solve_checked(inst)
+    assert funded(r) == {}
+    assert r.summary["objective_musd"] == pytest.approx(0.03, abs=1e-9)
+    r = solve_checked(inst, mode="max_coverage")
+    assert funded(r) == {"line": 2030}
+    assert r.summary["shortfall_t"]["prog"] == pytest.approx(10.0)
+    assert r.summary["subsidy_npv_musd"] == pytest.approx(0.6, abs=1e-6)
