@@ -109,7 +109,7 @@ class _Checker:
         for line, r in t:
             self.reference(t, line, "element", r["element"], self.elements, "element")
             if self.reference(t, line, "facility", r["facility"], self.facilities, "facility"):
-                if self.stage_of(r["facility"]) != "mine":
+                if self.stage_of(r["facility"]) not in ("mine", None):
                     self.add(t, line, "facility", f"{r['facility']!r} is not a mine")
             if r["share"] is not None:
                 totals[r["facility"]] += r["share"]
@@ -130,7 +130,7 @@ class _Checker:
         for line, r in t:
             self.reference(t, line, "element", r["element"], self.elements, "element")
             if self.reference(t, line, "facility", r["facility"], self.facilities, "facility"):
-                if self.stage_of(r["facility"]) not in ("separation", "metal"):
+                if self.stage_of(r["facility"]) not in ("separation", "metal", None):
                     self.add(t, line, "facility",
                              f"{r['facility']!r} is not a separation or metal plant")
                 processors.add(r["facility"])
@@ -150,7 +150,7 @@ class _Checker:
         for line, r in lt:
             self.reference(lt, line, "grade", r["grade"], self.grades, "grade")
             if self.reference(lt, line, "facility", r["facility"], self.facilities, "facility"):
-                if self.stage_of(r["facility"]) != "magnet":
+                if self.stage_of(r["facility"]) not in ("magnet", None):
                     self.add(lt, line, "facility", f"{r['facility']!r} is not a magnet line")
                 lines_with_grades.add(r["facility"])
         ft = self.inputs["facilities"]
@@ -214,7 +214,7 @@ class _Checker:
             ok_to = self.reference(t, line, "to", r["to"], self.facilities, "facility")
             if ok_from and ok_to:
                 a, b = self.stage_of(r["from"]), self.stage_of(r["to"])
-                if NEXT_STAGE.get(a or "") != b:
+                if None not in (a, b) and NEXT_STAGE.get(a or "") != b:
                     self.add(t, line, "to", f"{r['from']!r} ({a}) cannot ship to {r['to']!r} "
                                             f"({b}): links join consecutive stages")
 
