@@ -176,7 +176,7 @@ def _type_row(raw: dict[str, str], table: Table, line: int,
         why = why or check_value(value, column)
         if why:
             problems.append(Problem(table.file, line, column.name, why))
-        row[column.name] = value
+        row[column.name] = None if why else value
     for column in table.columns:
         if raw.get(column.name, "") != "":
             continue
