@@ -23,16 +23,21 @@ NEXT_STAGE = dict(zip(STAGES, STAGES[1:], strict=False))
 SHARE_TOLERANCE = 1e-9
 
 
+def _names(table: TypedTable, column: str) -> set[str]:
+    return {r[column] for _, r in table if r[column] is not None}
+
+
 class _Checker:
     """Collects cross-table problems for one set of inputs."""
 
     def __init__(self, inputs: Inputs, problems: list[Problem]) -> None:
         self.inputs = inputs
         self.problems = problems
-        self.elements = {r["element"] for _, r in inputs["elements"]}
-        self.facilities = {r["facility"]: r for _, r in inputs["facilities"]}
-        self.grades = {r["grade"] for _, r in inputs["grades"]}
-        self.programs = {r["program"] for _, r in inputs["programs"]}
+        self.elements = _names(inputs["elements"], "element")
+        self.facilities = {r["facility"]: r for _, r in inputs["facilities"]
+                           if r["facility"] is not None}
+        self.grades = _names(inputs["grades"], "grade")
+        self.programs = _names(inputs["programs"], "program")
         s = inputs.settings
         self.start = s.get("start_year")
         self.end = s.get("end_year")
