@@ -1,0 +1,142 @@
+"""Generate docs/formulation.md from the rule docstrings and docs/inputs.md from the registry.
+
+Run ``python -m optimize.docs`` after changing a rule or a column; a test fails when the
+files in docs/ are stale or a constraint family has no math.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from optimize.data.registry import TABLES, Column
+from optimize.model import CONSTRAINT_FAMILIES
+from optimize.model.finance import objective
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+FORMULATION_HEAD = """# Formulation
+
+Generated from the rule docstrings in `optimize/model/` by `python -m optimize.docs`; do not
+edit by hand. The design contract is MODEL.md; where this page differs, it says so and why.
+
+## Notation
+
+Index letters: `y` year, `f` facility (`m` mine, `s` separation, `t` metal plant, `l` magnet
+line), `e` element, `k` magnet grade, `p` program, `o` provenance (`clean`, `tainted`), `g`
+funding program, `b` offer. Money is MUSD (constant US dollars of `currency_year`), quantities
+t/yr, prices USD/kg; 1 t x 1 USD/kg = 0.001 MUSD. `DF_y = (1+r)^-(y - start_year)`.
+
+Names in code follow the design: sets are plural nouns, variables are named as in MODEL.md
+section 5 (`fid`, `conc`, `oxide`, `metal`, `make`, `deliver`, `sell_oxide`, `sell_metal`,
+`sell_magnet`, `buy`, `short`, `support`, `fund[g,f,y,c]` with `c` in capex/operating), and
+each constraint family is a function and a Pyomo component of the same name. Columns carry
+their unit (`capacity_t`, `capex_musd`).
+
+Derived expressions (linear in `fid`): `on[f,y]` counts FIDs in operating life;
+`cap[f,y] = capacity_f * sum_tau ramp_f(y - tau - lead_f) fid[f,tau]` (existing:
+`capacity * available_share` from `online_year`); `capex_out[f,y] = public_share * capex /
+lead * building[f,y]`.
+
+## Where this differs from MODEL.md, and choices where it is silent
+
+- **Balances close (equalities).** MODEL.md writes the separation, metal and magnet
+  balances and `magnet_use` with `<=`. Here they are equalities: no free disposal. With `<=`
+  material could flow into an unbuilt plant and be thrown away, moving a loss onto a
+  facility that may be supported; section 9 asks balances to close.
+- **Sparse index sets.** A flow variable exists only on arcs allowed by stages and
+  `links.csv`, for elements both ends can handle, for provenances that can reach it, and
+  in years both ends can operate.
+- **Mines do not sell concentrate to the market**; concentrate only goes to separation.
+- **Demand before `required_from`** is not modelled (it may be met from any source).
+- **First fully covered year** (summary.json) is the first year from which every later
+  year of the horizon is fully covered.
+- **Discounting** is to `start_year`; budgets are undiscounted MUSD per year.
+"""
+
+
+def math_block(fn: Callable[..., Any]) -> str | None:
+    """Return the ``.. math::`` block of a function's docstring, dedented, or None."""
+    doc = inspect.getdoc(fn) or ""
+    if ".. math::" not in doc:
+        return None
+    block = doc.split(".. math::", 1)[1]
+    lines = [line[4:] if line.startswith("    ") else line for line in block.splitlines()]
+    return "\n".join(lines).strip() or None
+
+
+def prose(fn: Callable[..., Any]) -> str:
+    """Return a docstring without its math block."""
+    return (inspect.getdoc(fn) or "").split(".. math::", 1)[0].strip()
+
+
+def formulation() -> str:
+    """Return the text of docs/formulation.md."""
+    parts = [FORMULATION_HEAD, "## Constraint families\n"]
+    for i, fn in enumerate((*CONSTRAINT_FAMILIES, objective), start=1):
+        title = "Objective" if fn is objective else f"{i}. `{fn.__name__}`"
+        parts.append(f"### {title}\n\n{prose(fn)}\n\n```math\n{math_block(fn)}\n```\n")
+        parts.append(f"Code: `{fn.__module__}.{fn.__name__}`\n")
+    return "\n".join(parts)
+
+
+def _bounds(c: Column) -> str:
+    lo = "" if c.lower is None else f"{'>' if c.lower_open else '>='} {c.lower:g}"
+    hi = "" if c.upper is None else f"<= {c.upper:g}"
+    choices = f"one of {', '.join(c.choices)}" if c.choices else ""
+    return "; ".join(x for x in (lo, hi, choices) if x)
+
+
+def _required(c: Column) -> str:
+    if c.required:
+        return "yes"
+    if c.required_when:
+        return f"when {c.required_when[0]} = {c.required_when[1]}"
+    if c.default is not None:
+        d = c.default
+        return f"no (default {';'.join(map(str, d)) if isinstance(d, tuple) else d})"
+    return "no"
+
+
+def inputs_reference() -> str:
+    """Return the text of docs/inputs.md."""
+    parts = ["# Input tables\n",
+             "Generated from the column registry (`optimize/data/registry.py`) by "
+             "`python -m optimize.docs`; do not edit by hand. One folder per scenario holds "
+             "`settings.toml` and the CSV files below (UTF-8, a header row, one fact per row). "
+             "Rows are counted as a spreadsheet shows them: the header is row 1. Lists are "
+             "separated by `;`. A blank optional cell takes the default shown; a blank "
+             "required cell, NaN or infinity is an error.\n"]
+    for t in TABLES:
+        optional = " (optional)" if t.optional else ""
+        key = f" Key: {', '.join(t.key)}." if t.key else ""
+        parts.append(f"## `{t.file}`{optional}\n\n{t.description}{key}\n")
+        parts.append("| column | type | unit | required | bounds | meaning |")
+        parts.append("|---|---|---|---|---|---|")
+        for c in t.columns:
+            parts.append(f"| `{c.name}` | {c.kind} | {c.unit} | {_required(c)} | "
+                         f"{_bounds(c)} | {c.description} |")
+        parts.append("")
+    return "\n".join(parts)
+
+
+GENERATED: dict[str, Callable[[], str]] = {
+    "formulation.md": formulation,
+    "inputs.md": inputs_reference,
+}
+
+
+def main() -> int:
+    """Write every generated page into docs/."""
+    DOCS.mkdir(exist_ok=True)
+    for name, make in GENERATED.items():
+        (DOCS / name).write_text(make(), encoding="utf-8")
+        print(f"wrote docs/{name}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
