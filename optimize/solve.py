@@ -1,11 +1,17 @@
 """Hand the built model to HiGHS and load the solution back; never raises on a solver outcome.
 
-Path chosen (measured on the example and on synthetic instances, see benchmarks/): Pyomo's
-``LinearStandardFormCompiler`` turns the model into CSC matrices, which go straight to
-``highspy`` with ``passModel``. It was the fastest robust hand-off measured here (about 2x
-faster than an LP file and 4-5x faster than ``appsi``/``contrib.solver`` on large instances),
-and it lets us compile both objective parts once: ``max_coverage`` then re-solves the same
-HiGHS model with other costs and one added row instead of rebuilding.
+Path chosen: Pyomo's ``LinearStandardFormCompiler`` turns the model into CSC matrices, which
+go straight to ``highspy`` with ``passModel``. Measured on our own model by
+``benchmarks/handoff.py`` (2026-11-29, this 2-core machine), hand-off time after the build:
+
+| instance | columns | standard form | LP file | appsi | contrib.solver |
+|---|---|---|---|---|---|
+| synthetic S | 20k | 0.33 s | 0.69 s | 0.71 s | 0.97 s |
+| synthetic M | 376k | 7.4 s | 15.3 s | 17.3 s | 18.9 s |
+
+It is also robust: no exceptions on non-optimal outcomes to work around, and both objective
+parts compile at once, so ``max_coverage`` re-solves the same HiGHS model with other costs
+and one added row instead of rebuilding.
 """
 
 from __future__ import annotations
