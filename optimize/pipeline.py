@@ -87,7 +87,8 @@ def make_summary(inputs: Path, built: Build, result: SolveResult, options: Solve
         "n_constraints": result.n_constraints,
         "solver": result.solver,
         "solver_options": {"time_limit_s": options.time_limit_s, "mip_gap": options.mip_gap,
-                           "threads": options.threads, "random_seed": 0},
+                           "threads": options.threads, "random_seed": 0,
+                           **dict(options.highs_options)},
         "solve_stages": result.stages,
         "currency": f"MUSD, constant {built.data.currency_year} US dollars, discounted to "
                     f"{built.data.start_year} at {built.data.discount_rate:g}",

@@ -61,6 +61,8 @@ class SolveOptions:
     time_limit_s: float = 600.0
     mip_gap: float = 1e-4
     threads: int = 1
+    #: Further HiGHS options as (name, value) pairs, e.g. (("mip_max_nodes", 100),).
+    highs_options: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass
@@ -166,8 +168,9 @@ def _status(h: highspy.Highs, has_integers: bool) -> tuple[Status, str]:
         return Status.OPTIMAL, ""
     if model_status in (ms.kInfeasible,):
         return Status.INFEASIBLE, "the model is infeasible"
-    if model_status in (ms.kTimeLimit, ms.kIterationLimit, ms.kSolutionLimit, ms.kInterrupt,
-                        ms.kHighsInterrupt, ms.kObjectiveBound, ms.kObjectiveTarget):
+    stopped = (ms.kTimeLimit, ms.kIterationLimit, ms.kSolutionLimit, ms.kInterrupt,
+               ms.kObjectiveBound, ms.kObjectiveTarget, getattr(ms, "kHighsInterrupt", None))
+    if model_status in stopped:
         if has_point:
             return Status.FEASIBLE, f"stopped ({h.modelStatusToString(model_status)}) with a plan"
         return Status.TIME_LIMIT, f"stopped ({h.modelStatusToString(model_status)}) with no plan"
@@ -188,7 +191,8 @@ def solve(b: Build, options: SolveOptions) -> SolveResult:
     h = new_highs()
     for name, value in (("time_limit", float(options.time_limit_s)),
                         ("mip_rel_gap", float(options.mip_gap)),
-                        ("threads", int(options.threads)), ("random_seed", 0)):
+                        ("threads", int(options.threads)), ("random_seed", 0),
+                        *options.highs_options):
         h.setOptionValue(name, value)
     h.passModel(form.lp)
     has_integers = bool(form.integer.any())

@@ -217,7 +217,7 @@ class RunChecker:
         total_out = 0.0
         for o in ("clean", "tainted"):
             made = defaultdict(float)  # grade -> t leaving the line
-            for (src, tgt, c, k, p, yy), t in self.arc.items():
+            for (src, _tgt, c, k, p, yy), t in self.arc.items():
                 if src == ln and c == "magnet" and p == o and yy == y:
                     made[k] += t
                     total_out += t

@@ -15,3 +15,27 @@ def test_solve_example_writes_every_table(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "optimal"
     assert summary["n_binaries"] > 0
+
+
+def test_python_dash_m_and_write_lp(tmp_path):
+    import subprocess
+    import sys
+
+    lp = tmp_path / "model.lp"
+    done = subprocess.run([sys.executable, "-m", "optimize", "solve", "inputs/example", "--out",
+                           str(tmp_path / "run"), "--write-lp", str(lp), "--mip-gap", "0.001",
+                           "--threads", "1", "--mode", "max_coverage"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "status: optimal" in done.stdout
+    text = lp.read_text()
+    assert "fund_at_most_once" in text and "demand_met" in text
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["mode"] == "max_coverage"
+    assert summary["solver_options"]["mip_gap"] == 0.001
+    assert [s["stage"] for s in summary["solve_stages"]] == ["min_shortfall", "min_subsidy"]
+
+
+def test_validate_prints_a_one_line_verdict(capsys):
+    assert main(["validate", "inputs/example"]) == 0
+    assert "valid (9 facilities, 2 programs, 2026-2040)" in capsys.readouterr().out

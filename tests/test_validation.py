@@ -119,7 +119,8 @@ def test_row_with_too_many_cells(example):
 
 
 def test_not_utf8(example):
-    (example / "grades.csv").write_bytes("grade,element,kg_per_kg\nN\xe9,Nd,0.2\n".encode("latin-1"))
+    text = "grade,element,kg_per_kg\nN\xe9,Nd,0.2\n"
+    (example / "grades.csv").write_bytes(text.encode("latin-1"))
     expect(example, "grades.csv", "not UTF-8")
 
 

@@ -1,0 +1,1 @@
+"""Input tables: the column registry, reading, validation and the frozen ModelData."""

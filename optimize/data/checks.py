@@ -79,7 +79,7 @@ class _Checker:
         self.links()
 
     def settings(self) -> None:
-        if None not in (self.start, self.end) and self.start > self.end:
+        if self.start is not None and self.end is not None and self.start > self.end:
             self.problems.append(Problem(SETTINGS.file, None, "end_year",
                                          f"end_year {self.end} is before start_year {self.start}"))
 

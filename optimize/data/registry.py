@@ -1,4 +1,4 @@
-"""The one registry of input tables and columns: it drives loading, validation and docs/inputs.md."""
+"""The one registry of input tables and columns: drives loading, validation and docs/inputs.md."""
 
 from __future__ import annotations
 

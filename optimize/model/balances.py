@@ -33,15 +33,15 @@ def bought_terms(b: Build, f: str, e: str, o: str, y: int) -> Terms:
 
 
 def separation_balance(b: Build) -> None:
-    """Oxide out of a separation plant is the recovered oxide of its feed.
+    r"""Oxide out of a separation plant is the recovered oxide of its feed.
 
     Per element e and provenance o; ``prov(m)`` is tainted for a mine in a covered country
     and ``maps`` is as in :func:`maps_to`.
 
     .. math::
 
-        \\sum_t oxide_{s,t,e,o,y} + sell^{oxide}_{s,e,o,y} =
-        recovery_{s,e} \\sum_{m: prov(m) \\mapsto o} share_{m,e}\\, conc_{m,s,y}
+        \sum_t oxide_{s,t,e,o,y} + sell^{oxide}_{s,e,o,y} =
+        recovery_{s,e} \sum_{m: prov(m) \mapsto o} share_{m,e}\, conc_{m,s,y}
     """
     m, ix, data = b.m, b.ix, b.data
     rows = {}
@@ -59,13 +59,13 @@ def separation_balance(b: Build) -> None:
 
 
 def metal_balance(b: Build) -> None:
-    """Metal out of a metal plant is the recovered metal of the oxide it received or bought.
+    r"""Metal out of a metal plant is the recovered metal of the oxide it received or bought.
 
     .. math::
 
-        \\sum_l metal_{t,l,e,o,y} + sell^{metal}_{t,e,o,y} =
-        recovery_{t,e}\\, mpo_e \\Big(\\sum_{s, o' \\mapsto o} oxide_{s,t,e,o',y}
-        + \\sum_{b: oxide\\ e,\\ prov(b) \\mapsto o} buy_{b,t,y}\\Big)
+        \sum_l metal_{t,l,e,o,y} + sell^{metal}_{t,e,o,y} =
+        recovery_{t,e}\, mpo_e \Big(\sum_{s, o' \mapsto o} oxide_{s,t,e,o',y}
+        + \sum_{b: oxide\ e,\ prov(b) \mapsto o} buy_{b,t,y}\Big)
     """
     m, ix, data = b.m, b.ix, b.data
     rows = {}
@@ -82,13 +82,13 @@ def metal_balance(b: Build) -> None:
 
 
 def magnet_balance(b: Build) -> None:
-    """Metal in the magnets a line makes is its yield times the metal it received or bought.
+    r"""Metal in the magnets a line makes is its yield times the metal it received or bought.
 
     .. math::
 
-        \\sum_k kg\\_per\\_kg_{k,e}\\, make_{l,k,o,y} =
-        yield_l \\Big(\\sum_{t, o' \\mapsto o} metal_{t,l,e,o',y}
-        + \\sum_{b: metal\\ e,\\ prov(b) \\mapsto o} buy_{b,l,y}\\Big)
+        \sum_k kg\_per\_kg_{k,e}\, make_{l,k,o,y} =
+        yield_l \Big(\sum_{t, o' \mapsto o} metal_{t,l,e,o',y}
+        + \sum_{b: metal\ e,\ prov(b) \mapsto o} buy_{b,l,y}\Big)
     """
     m, ix, data = b.m, b.ix, b.data
     rows = {}
@@ -111,12 +111,12 @@ def magnet_balance(b: Build) -> None:
 
 
 def magnet_use(b: Build) -> None:
-    """Every magnet made is delivered to a program (clean only) or sold.
+    r"""Every magnet made is delivered to a program (clean only) or sold.
 
     .. math::
 
-        \\sum_{p: grade_p = k} deliver_{l,p,y} + sell^{magnet}_{l,k,clean,y}
-        = make_{l,k,clean,y}, \\qquad
+        \sum_{p: grade_p = k} deliver_{l,p,y} + sell^{magnet}_{l,k,clean,y}
+        = make_{l,k,clean,y}, \qquad
         sell^{magnet}_{l,k,tainted,y} = make_{l,k,tainted,y}
     """
     m, ix, data = b.m, b.ix, b.data

@@ -42,40 +42,40 @@ def _stage_limit(b: Build, name: str, stage: str) -> None:
 
 
 def mine_capacity(b: Build) -> None:
-    """A mine ships at most its available capacity of concentrate (t TREO).
+    r"""A mine ships at most its available capacity of concentrate (t TREO).
 
     .. math::
 
-        \\sum_s conc_{m,s,y} \\le cap_{m,y}
+        \sum_s conc_{m,s,y} \le cap_{m,y}
     """
     _stage_limit(b, "mine_capacity", "mine")
 
 
 def separation_capacity(b: Build) -> None:
-    """A separation plant takes in at most its feed capacity of concentrate (t TREO).
+    r"""A separation plant takes in at most its feed capacity of concentrate (t TREO).
 
     .. math::
 
-        \\sum_m conc_{m,s,y} \\le cap_{s,y}
+        \sum_m conc_{m,s,y} \le cap_{s,y}
     """
     _stage_limit(b, "separation_capacity", "separation")
 
 
 def metal_capacity(b: Build) -> None:
-    """A metal plant puts out at most its capacity of metal, all elements and provenances.
+    r"""A metal plant puts out at most its capacity of metal, all elements and provenances.
 
     .. math::
 
-        \\sum_{e,o} \\Big(\\sum_l metal_{t,l,e,o,y} + sell^{metal}_{t,e,o,y}\\Big) \\le cap_{t,y}
+        \sum_{e,o} \Big(\sum_l metal_{t,l,e,o,y} + sell^{metal}_{t,e,o,y}\Big) \le cap_{t,y}
     """
     _stage_limit(b, "metal_capacity", "metal")
 
 
 def magnet_capacity(b: Build) -> None:
-    """A magnet line makes at most its capacity, only of the grades it can make.
+    r"""A magnet line makes at most its capacity, only of the grades it can make.
 
     .. math::
 
-        \\sum_{k \\in grades_l, o} make_{l,k,o,y} \\le cap_{l,y}
+        \sum_{k \in grades_l, o} make_{l,k,o,y} \le cap_{l,y}
     """
     _stage_limit(b, "magnet_capacity", "magnet")

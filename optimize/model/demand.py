@@ -6,12 +6,12 @@ from optimize.model.context import Build, add_constraints, at_most, linear
 
 
 def demand_met(b: Build) -> None:
-    """Clean magnets delivered plus shortfall equal demand, from the year a program must be China-free.
+    r"""Clean magnets delivered plus shortfall equal demand once a program must be China-free.
 
     .. math::
 
-        \\sum_l deliver_{l,p,y} + short_{p,y} = units_{p,y}\\, kg\\_per\\_unit_p / 1000
-        \\qquad \\forall y \\ge required\\_from_p
+        \sum_l deliver_{l,p,y} + short_{p,y} = units_{p,y}\, kg\_per\_unit_p / 1000
+        \qquad \forall y \ge required\_from_p
     """
     m, data = b.m, b.data
     rows = {}
@@ -22,11 +22,11 @@ def demand_met(b: Build) -> None:
 
 
 def offer_limit(b: Build) -> None:
-    """Purchases from an offer in a year are at most what it offers.
+    r"""Purchases from an offer in a year are at most what it offers.
 
     .. math::
 
-        \\sum_f buy_{b,f,y} \\le max\\_t_{b,y}
+        \sum_f buy_{b,f,y} \le max\_t_{b,y}
     """
     rows = {
         key: at_most([(1.0, b.m.buy[k]) for k in keys], [], b.data.offers[key].max_t)

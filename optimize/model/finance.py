@@ -65,7 +65,7 @@ def cost_terms(b: Build, f: str, y: int) -> Terms:
 
 
 def operating_support(b: Build) -> None:
-    """Operating support covers each facility's loss at reference prices; profits are kept.
+    r"""Operating support covers each facility's loss at reference prices; profits are kept.
 
     Revenue and cost are valued at reference prices: a mine earns payability x contained oxide
     value per t TREO shipped; separation pays that and earns oxide prices; metal plants pay
@@ -77,7 +77,7 @@ def operating_support(b: Build) -> None:
 
     .. math::
 
-        support_{f,y} \\ge cost_{f,y} - revenue_{f,y}, \\qquad support_{f,y} \\ge 0
+        support_{f,y} \ge cost_{f,y} - revenue_{f,y}, \qquad support_{f,y} \ge 0
     """
     m, data = b.m, b.data
     has_support = set(m.support_index)
@@ -126,19 +126,19 @@ def penalty_terms(b: Build) -> Terms:
 
 
 def objective(b: Build) -> None:
-    """Minimise the subsidy NPV plus the penalty of shortfalls, less salvage.
+    r"""Minimise the subsidy NPV plus the penalty of shortfalls, less salvage.
 
     ``min_subsidy`` solves this once. ``max_coverage`` first minimises the penalty term alone,
     then, with it held at its optimum (plus a tolerance), minimises the subsidy terms.
 
     .. math::
 
-        \\min \\sum_y DF_y \\Big(\\sum_f capex\\_out_{f,y} + \\sum_f support_{f,y}
-        + 0.001 \\sum_p penalty_p\\, short_{p,y}\\Big) - salvage
+        \min \sum_y DF_y \Big(\sum_f capex\_out_{f,y} + \sum_f support_{f,y}
+        + 0.001 \sum_p penalty_p\, short_{p,y}\Big) - salvage
 
-        salvage = DF_{end} \\sum_{f,\\tau} fid_{f,\\tau}\\, public\\_share_f\\, capex_f
-        \\frac{\\min(lead_f, end-\\tau+1)}{lead_f}
-        \\frac{\\min(life_f, \\max(0, \\tau + lead_f + life_f - 1 - end))}{life_f}
+        salvage = DF_{end} \sum_{f,\tau} fid_{f,\tau}\, public\_share_f\, capex_f
+        \frac{\min(lead_f, end-\tau+1)}{lead_f}
+        \frac{\min(life_f, \max(0, \tau + lead_f + life_f - 1 - end))}{life_f}
     """
     b.m.subsidy_npv = pyo.Expression(expr=linear(subsidy_terms(b)))
     b.m.penalty_npv = pyo.Expression(expr=linear(penalty_terms(b)))

@@ -7,7 +7,7 @@ from optimize.model.investment import capex_terms
 
 
 def funding_balance(b: Build) -> None:
-    """Capex outlay and operating support are paid by eligible programs (only with funding.csv).
+    r"""Capex outlay and operating support are paid by eligible programs (only with funding.csv).
 
     A program ``g`` is eligible for ``f`` in ``y`` when ``f``'s country and stage are in its
     lists, ``y`` is within its years, and it covers that kind of cost. A candidate no program
@@ -15,8 +15,8 @@ def funding_balance(b: Build) -> None:
 
     .. math::
 
-        capex\\_out_{f,y} = \\sum_{g \\in G^{capex}_{f,y}} fund_{g,f,y,capex}, \\qquad
-        support_{f,y} = \\sum_{g \\in G^{operating}_{f,y}} fund_{g,f,y,operating}
+        capex\_out_{f,y} = \sum_{g \in G^{capex}_{f,y}} fund_{g,f,y,capex}, \qquad
+        support_{f,y} = \sum_{g \in G^{operating}_{f,y}} fund_{g,f,y,operating}
     """
     if b.data.funding is None:
         return
@@ -31,16 +31,17 @@ def funding_balance(b: Build) -> None:
                     rows[(f, y, "capex")] = linear(outlay + [(-c, v) for c, v in paid]) == 0
     for f, y in m.support_index:
         paid = [(1.0, m.fund[k]) for k in ix.fund_by.get((f, y, "operating"), ())]
-        rows[(f, y, "operating")] = linear([(1.0, m.support[f, y])] + [(-c, v) for c, v in paid]) == 0
+        support = [(1.0, m.support[f, y])]
+        rows[(f, y, "operating")] = linear(support + [(-c, v) for c, v in paid]) == 0
     add_constraints(b, "funding_balance", rows)
 
 
 def annual_budget(b: Build) -> None:
-    """A funding program pays at most its annual budget in each year.
+    r"""A funding program pays at most its annual budget in each year.
 
     .. math::
 
-        \\sum_{f,c} fund_{g,f,y,c} \\le annual\\_musd_g
+        \sum_{f,c} fund_{g,f,y,c} \le annual\_musd_g
     """
     if b.data.funding is None:
         return
@@ -52,11 +53,11 @@ def annual_budget(b: Build) -> None:
 
 
 def total_budget(b: Build) -> None:
-    """A funding program pays at most its total budget over the horizon (where one is set).
+    r"""A funding program pays at most its total budget over the horizon (where one is set).
 
     .. math::
 
-        \\sum_{f,y,c} fund_{g,f,y,c} \\le total\\_musd_g
+        \sum_{f,y,c} fund_{g,f,y,c} \le total\_musd_g
     """
     if b.data.funding is None:
         return

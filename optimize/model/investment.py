@@ -33,11 +33,11 @@ def capex_terms(b: Build, f: str, y: int) -> Terms:
 
 
 def fund_at_most_once(b: Build) -> None:
-    """Each candidate is funded at most once.
+    r"""Each candidate is funded at most once.
 
     .. math::
 
-        \\sum_y fid_{f,y} \\le 1 \\qquad \\forall f \\in \\text{candidates}
+        \sum_y fid_{f,y} \le 1 \qquad \forall f \in \text{candidates}
     """
     add_constraints(b, "fund_at_most_once", {
         f: at_most([(1.0, b.m.fid[k]) for k in keys], [], 1.0)
@@ -46,14 +46,14 @@ def fund_at_most_once(b: Build) -> None:
 
 
 def phase_order(b: Build) -> None:
-    """A facility that requires another is not funded before it (phase 2 after phase 1).
+    r"""A facility that requires another is not funded before it (phase 2 after phase 1).
 
     A candidate that requires an existing facility is unconstrained.
 
     .. math::
 
-        \\sum_{\\tau \\le y} fid_{f,\\tau} \\le \\sum_{\\tau \\le y} fid_{q,\\tau}
-        \\qquad \\forall f, y \\text{ with } requires_f = q
+        \sum_{\tau \le y} fid_{f,\tau} \le \sum_{\tau \le y} fid_{q,\tau}
+        \qquad \forall f, y \text{ with } requires_f = q
     """
     rows = {}
     for f, fac in b.data.facilities.items():

@@ -15,9 +15,9 @@ from optimize.model.network import Network
 Key = tuple[Any, ...]
 
 
-def group(keys: Iterable[Key], by: Callable[[Key], Hashable]) -> dict[Hashable, list[Key]]:
+def group(keys: Iterable[Key], by: Callable[[Key], Hashable]) -> dict[Any, list[Key]]:
     """Return the keys grouped by ``by(key)``, in their original order."""
-    out: dict[Hashable, list[Key]] = defaultdict(list)
+    out: dict[Any, list[Key]] = defaultdict(list)
     for k in keys:
         out[by(k)].append(k)
     return out
@@ -30,24 +30,24 @@ class Incidence:
     A missing group means no variable, so rules write ``ix.conc_in.get((s, y), ())``.
     """
 
-    conc_out: dict[Hashable, list[Key]] = field(default_factory=dict)
-    conc_in: dict[Hashable, list[Key]] = field(default_factory=dict)
-    oxide_out: dict[Hashable, list[Key]] = field(default_factory=dict)
-    oxide_in: dict[Hashable, list[Key]] = field(default_factory=dict)
-    metal_out: dict[Hashable, list[Key]] = field(default_factory=dict)
-    metal_in: dict[Hashable, list[Key]] = field(default_factory=dict)
-    buy_in: dict[Hashable, list[Key]] = field(default_factory=dict)
-    buy_by_offer: dict[Hashable, list[Key]] = field(default_factory=dict)
-    make_by_line: dict[Hashable, list[Key]] = field(default_factory=dict)
-    deliver_by_line: dict[Hashable, list[Key]] = field(default_factory=dict)
-    deliver_by_program: dict[Hashable, list[Key]] = field(default_factory=dict)
-    sell_oxide_by: dict[Hashable, list[Key]] = field(default_factory=dict)
-    sell_metal_by: dict[Hashable, list[Key]] = field(default_factory=dict)
-    sell_magnet_by: dict[Hashable, list[Key]] = field(default_factory=dict)
-    fid_by_facility: dict[Hashable, list[Key]] = field(default_factory=dict)
-    fund_by: dict[Hashable, list[Key]] = field(default_factory=dict)
-    fund_by_program_year: dict[Hashable, list[Key]] = field(default_factory=dict)
-    fund_by_program: dict[Hashable, list[Key]] = field(default_factory=dict)
+    conc_out: dict[Any, list[Key]] = field(default_factory=dict)
+    conc_in: dict[Any, list[Key]] = field(default_factory=dict)
+    oxide_out: dict[Any, list[Key]] = field(default_factory=dict)
+    oxide_in: dict[Any, list[Key]] = field(default_factory=dict)
+    metal_out: dict[Any, list[Key]] = field(default_factory=dict)
+    metal_in: dict[Any, list[Key]] = field(default_factory=dict)
+    buy_in: dict[Any, list[Key]] = field(default_factory=dict)
+    buy_by_offer: dict[Any, list[Key]] = field(default_factory=dict)
+    make_by_line: dict[Any, list[Key]] = field(default_factory=dict)
+    deliver_by_line: dict[Any, list[Key]] = field(default_factory=dict)
+    deliver_by_program: dict[Any, list[Key]] = field(default_factory=dict)
+    sell_oxide_by: dict[Any, list[Key]] = field(default_factory=dict)
+    sell_metal_by: dict[Any, list[Key]] = field(default_factory=dict)
+    sell_magnet_by: dict[Any, list[Key]] = field(default_factory=dict)
+    fid_by_facility: dict[Any, list[Key]] = field(default_factory=dict)
+    fund_by: dict[Any, list[Key]] = field(default_factory=dict)
+    fund_by_program_year: dict[Any, list[Key]] = field(default_factory=dict)
+    fund_by_program: dict[Any, list[Key]] = field(default_factory=dict)
 
 
 def _var(m: pyo.ConcreteModel, name: str, keys: list[Key], dimen: int,
