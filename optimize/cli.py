@@ -49,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_INVALID
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted; no results were written", file=sys.stderr)
         return EXIT_FAILED

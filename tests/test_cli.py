@@ -39,3 +39,11 @@ def test_python_dash_m_and_write_lp(tmp_path):
 def test_validate_prints_a_one_line_verdict(capsys):
     assert main(["validate", "inputs/example"]) == 0
     assert "valid (9 facilities, 2 programs, 2026-2040)" in capsys.readouterr().out
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["solve", "inputs/example", "--out", str(blocker / "run")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err and "bug" not in err
