@@ -79,7 +79,8 @@ class RunChecker:
     def available_t(self, f: str, y: int) -> float:
         fac = self.data.facilities[f]
         if not fac.candidate:
-            return fac.capacity_t * fac.available_share if y >= fac.online_year else 0.0
+            in_service = fac.online_year <= y < fac.online_year + fac.life_years
+            return fac.capacity_t * fac.available_share if in_service else 0.0
         fid = self.fid[f]
         if fid is None:
             return 0.0

@@ -163,3 +163,16 @@ def test_max_coverage_covers_first_then_saves(solve_checked):
     assert funded(r) == {"line": 2030}
     assert r.summary["shortfall_t"]["prog"] == pytest.approx(10.0)
     assert r.summary["subsidy_npv_musd"] == pytest.approx(0.6, abs=1e-6)
+
+
+def test_existing_facility_with_a_life_stops(solve_checked):
+    # The mine is a stockpile online since 2029 with a 2-year life: it supplies 2030 only.
+    # The line (FID 2030) could serve 2031 and 2032, but there is no concentrate left, so
+    # building it gains nothing: fund nothing, 3 years short = 30.
+    inst = single_chain()
+    inst.row("facilities", facility="mine").update(online_year=2029, life_years=2)
+    r = solve_checked(inst)
+    assert funded(r) == {}
+    assert r.summary["objective_musd"] == pytest.approx(30.0, abs=1e-6)
+    cap = r.tables["capacity"]
+    assert set(cap[cap.facility == "mine"].year) == {2030}

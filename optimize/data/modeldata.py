@@ -32,6 +32,11 @@ class Facility:
     yield_: float = 1.0
     requires: str | None = None
 
+    def existing_in_service(self, year: int) -> bool:
+        """Return whether an existing facility has capacity in ``year`` (online, within life)."""
+        assert self.online_year is not None
+        return self.online_year <= year < self.online_year + self.life_years
+
     @property
     def candidate(self) -> bool:
         """Return whether the facility needs a FID."""

@@ -131,7 +131,8 @@ FACILITIES = Table(
                default=0.0, lower=0),
         Column("public_share", "float", "", "Share of capex paid by public funding programs.",
                required=False, default=1.0, lower=0, upper=1),
-        Column("life_years", "int", "yr", "Candidate: operating years after first output.",
+        Column("life_years", "int", "yr", "Operating years after first output (candidates: "
+               "required; existing: optional, e.g. a stockpile that runs out).",
                required=False, required_when=("status", "candidate"), lower=1, upper=100),
         Column("fixed_om_musd", "float", "MUSD/yr", "Candidate: fixed costs per operating year.",
                required=False, default=0.0, lower=0),

@@ -16,8 +16,7 @@ def capacity_terms(b: Build, f: str, y: int) -> tuple[Terms, float]:
     """Return ``cap[f,y]`` in t/yr as (terms in fid, constant)."""
     fac = b.data.facilities[f]
     if not fac.candidate:
-        assert fac.online_year is not None
-        on = y >= fac.online_year
+        on = fac.existing_in_service(y)
         return [], fac.capacity_t * fac.available_share if on else 0.0
     terms = [(fac.capacity_t * fac.ramp_share(y - t - fac.lead_years), b.m.fid[f, t])
              for _, t in b.ix.fid_by_facility.get(f, ())]

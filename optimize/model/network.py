@@ -44,8 +44,7 @@ def operating_years(f: Facility, data: ModelData) -> tuple[int, ...]:
         assert f.earliest_fid is not None
         first = max(f.earliest_fid, data.start_year) + f.lead_years
     else:
-        assert f.online_year is not None
-        first = max(f.online_year, data.start_year)
+        return tuple(y for y in data.years if f.existing_in_service(y))
     return tuple(range(first, data.end_year + 1))
 
 
