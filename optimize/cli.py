@@ -25,9 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     sub = p.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="check an inputs folder and report every problem")
-    v.add_argument("inputs", type=Path, help="inputs folder, e.g. inputs/example")
+    v.add_argument("inputs", type=Path, help="inputs folder or scenario .toml file")
     s = sub.add_parser("solve", help="solve an inputs folder and write its results folder")
-    s.add_argument("inputs", type=Path, help="inputs folder, e.g. inputs/example")
+    s.add_argument("inputs", type=Path, help="inputs folder or scenario .toml file")
     s.add_argument("--out", type=Path, help="results folder (default: results/<inputs name>)")
     s.add_argument("--mode", choices=("min_subsidy", "max_coverage"),
                    help="objective (default: settings.toml)")
@@ -74,9 +74,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _solve(args: argparse.Namespace) -> int:
+    from optimize.data.checks import scenario_name
     from optimize.pipeline import run
 
-    out = args.out or Path("results") / args.inputs.resolve().name
+    out = args.out or Path("results") / scenario_name(args.inputs)
     result = run(args.inputs, out=out, write_lp=args.write_lp, mode=args.mode,
                  time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
     print(format_summary(result.summary, out))

@@ -7,8 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from optimize.data.checks import load
-from optimize.data.load import inputs_sha256
+from optimize.data.checks import LoadedInputs, load_inputs
 from optimize.data.modeldata import ModelData
 from optimize.model import Build, build_model
 from optimize.results.tables import Tables, extract, summary_numbers
@@ -18,7 +17,7 @@ from optimize.solve import SolveOptions, SolveResult, Status, solve
 
 @dataclass
 class RunResult:
-    """What a run produced: its summary, its tables (None without a plan), where they went."""
+    """What a run produced: its summary, its tables (None without a plan) and where."""
 
     summary: dict[str, Any]
     tables: Tables | None
@@ -45,8 +44,8 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
     ``overrides`` are SolveOptions fields (mode, time_limit_s, mip_gap, threads).
     Raises InputError on invalid inputs; solver outcomes are reported in the summary.
     """
-    inputs = Path(inputs)
-    data = load(inputs)
+    loaded = load_inputs(inputs)
+    data = loaded.data
     options = options_for(data, **overrides)
     started = time.perf_counter()
     built = build_model(data)
@@ -55,18 +54,19 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
         built.m.write(str(write_lp), io_options={"symbolic_solver_labels": True})
     result = solve(built, options)
     tables = extract(built) if result.status.has_solution else None
-    summary = make_summary(inputs, built, result, options, tables, build_seconds)
+    summary = make_summary(loaded, built, result, options, tables, build_seconds)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         write_run(out_path, summary, tables)
     return RunResult(summary, tables, out_path, data)
 
 
-def make_summary(inputs: Path, built: Build, result: SolveResult, options: SolveOptions,
+def make_summary(loaded: LoadedInputs, built: Build, result: SolveResult, options: SolveOptions,
                  tables: Tables | None, build_seconds: float) -> dict[str, Any]:
     """Return the content of summary.json (MODEL.md section 8)."""
     summary: dict[str, Any] = {
-        "scenario": inputs.resolve().name,
+        "scenario": loaded.name,
+        "scenario_file": loaded.scenario,
         "mode": options.mode,
         "status": str(result.status),
         "message": result.message,
@@ -92,6 +92,6 @@ def make_summary(inputs: Path, built: Build, result: SolveResult, options: Solve
         "solve_stages": result.stages,
         "currency": f"MUSD, constant {built.data.currency_year} US dollars, discounted to "
                     f"{built.data.start_year} at {built.data.discount_rate:g}",
-        "inputs_sha256": inputs_sha256(inputs),
+        "inputs_sha256": loaded.sha256,
     })
     return summary

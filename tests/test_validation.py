@@ -173,4 +173,4 @@ def test_cli_exits_2_with_a_clear_message_and_no_traceback(example, capsys):
 
 def test_cli_reports_a_missing_folder(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "nope")]) == 2
-    assert "inputs folder not found" in capsys.readouterr().err
+    assert "inputs folder or scenario file not found" in capsys.readouterr().err

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optimize.data.load import Inputs, TypedTable, read_inputs
+from optimize.data.load import Inputs, TypedTable, read_raw_inputs, type_inputs
 from optimize.data.modeldata import (
     Facility,
     FundingProgram,
@@ -17,6 +18,7 @@ from optimize.data.modeldata import (
     frozen,
 )
 from optimize.data.registry import SETTINGS, STAGES
+from optimize.data.scenario import Trail, read_scenario
 from optimize.errors import InputError, Problem
 
 NEXT_STAGE = dict(zip(STAGES, STAGES[1:], strict=False))
@@ -304,14 +306,51 @@ def check_inputs(inputs: Inputs, problems: list[Problem]) -> None:
     _Checker(inputs, problems).run()
 
 
-def load(folder: str | Path) -> ModelData:
-    """Read, validate and convert an inputs folder; raise InputError with every problem."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError([Problem(str(folder), None, None, "inputs folder not found")])
+@dataclass(frozen=True)
+class LoadedInputs:
+    """Validated inputs with what identifies them: name, resolved-tables hash, scenario."""
+
+    data: ModelData
+    name: str
+    sha256: str
+    scenario: dict[str, str] | None = None
+
+
+def scenario_name(path: str | Path) -> str:
+    """Return the name of an inputs folder or scenario file (its results folder name)."""
+    path = Path(path)
+    return path.stem if path.suffix == ".toml" else path.resolve().name
+
+
+def load_inputs(path: str | Path) -> LoadedInputs:
+    """Read, validate and convert an inputs folder or a scenario file.
+
+    Raises InputError with every problem found; problems caused by a scenario's changes name
+    the scenario file and the change.
+    """
+    path = Path(path)
     problems: list[Problem] = []
-    inputs = read_inputs(folder, problems)
+    trail: Trail | None = None
+    meta = None
+    if path.suffix == ".toml" and path.is_file():
+        scenario = read_scenario(path, problems)
+        if scenario is None:
+            raise InputError(problems)
+        raw, folder, trail = scenario.raw, scenario.base, scenario.trail
+        meta = {"file": str(path), "base": str(scenario.base),
+                "description": scenario.description}
+    elif path.is_dir():
+        raw, folder = read_raw_inputs(path, problems), path
+    else:
+        raise InputError([Problem(str(path), None, None,
+                                  "inputs folder or scenario file not found")])
+    inputs = type_inputs(raw, folder, problems)
     check_inputs(inputs, problems)
     if problems:
-        raise InputError(problems)
-    return to_model_data(inputs)
+        raise InputError([trail.locate(p) for p in problems] if trail else problems)
+    return LoadedInputs(to_model_data(inputs), scenario_name(path), raw.sha256(), meta)
+
+
+def load(path: str | Path) -> ModelData:
+    """Read, validate and convert an inputs folder or scenario file into ModelData."""
+    return load_inputs(path).data

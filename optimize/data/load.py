@@ -119,25 +119,57 @@ def _did_you_mean(word: str, column: Column) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def read_table(folder: Path, table: Table, problems: list[Problem]) -> TypedTable:
-    """Read and type one CSV table, appending every problem found to ``problems``."""
+@dataclass
+class RawTable:
+    """One input file as text cells, before typing; ``lines[i]`` is the row of ``rows[i]``."""
+
+    table: Table
+    header: list[str] = field(default_factory=list)
+    rows: list[dict[str, str]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    present: bool = True
+
+
+def read_raw(folder: Path, table: Table, problems: list[Problem]) -> RawTable:
+    """Read one CSV file as text cells; file-level problems are appended to ``problems``."""
     path = folder / table.file
     if not path.exists():
         if not table.optional:
             problems.append(Problem(table.file, None, None, "file is missing"))
-        return TypedTable(table, present=False)
+        return RawTable(table, present=False)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         problems.append(Problem(table.file, None, None, f"not UTF-8 text ({exc.reason})"))
-        return TypedTable(table, present=False)
+        return RawTable(table, present=False)
     reader = csv.reader(text.splitlines())
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         problems.append(Problem(table.file, None, None, "file is empty (no header row)"))
+        return RawTable(table, present=False)
+    raw = RawTable(table, header)
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header):
+            problems.append(Problem(table.file, line, None,
+                                    f"{len(cells)} cells but the header has {len(header)}"))
+            continue
+        raw.rows.append({name: (cells[i].strip() if i < len(cells) else "")
+                         for i, name in enumerate(header)})
+        raw.lines.append(line)
+    return raw
+
+
+def type_table(raw: RawTable, problems: list[Problem]) -> TypedTable:
+    """Type every cell of a raw table against the registry (header, cells, keys)."""
+    table = raw.table
+    if not raw.present:
         return TypedTable(table, present=False)
     known = {c.name for c in table.columns}
+    header = raw.header
     for name in header:
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
@@ -149,16 +181,8 @@ def read_table(folder: Path, table: Table, problems: list[Problem]) -> TypedTabl
         if column.name not in header and column.required:
             problems.append(Problem(table.file, 1, column.name, "required column is missing"))
     typed = TypedTable(table)
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) > len(header):
-            problems.append(Problem(table.file, line, None,
-                                    f"{len(cells)} cells but the header has {len(header)}"))
-            continue
-        raw = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
-        typed.rows.append(_type_row(raw, table, line, problems))
+    for line, cells in zip(raw.lines, raw.rows, strict=True):
+        typed.rows.append(_type_row(cells, table, line, problems))
         typed.lines.append(line)
     _check_keys(typed, problems)
     return typed
@@ -206,23 +230,30 @@ def _check_keys(typed: TypedTable, problems: list[Problem]) -> None:
             seen[k] = line
 
 
-def read_settings(folder: Path, problems: list[Problem]) -> dict[str, Any]:
+def read_raw_settings(folder: Path, problems: list[Problem]) -> dict[str, Any] | None:
     """Read ``settings.toml`` into a flat dict (``solver.x`` for the ``[solver]`` table)."""
     path = folder / SETTINGS.file
     if not path.exists():
         problems.append(Problem(SETTINGS.file, None, None, "file is missing"))
-        return {}
+        return None
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         problems.append(Problem(SETTINGS.file, None, None, f"not valid TOML: {exc}"))
-        return {}
+        return None
     flat: dict[str, Any] = {}
     for key, value in doc.items():
         if isinstance(value, dict):
             flat.update({f"{key}.{k}": v for k, v in value.items()})
         else:
             flat[key] = value
+    return flat
+
+
+def type_settings(flat: dict[str, Any] | None, problems: list[Problem]) -> dict[str, Any]:
+    """Type and check the settings; unknown keys get a did-you-mean."""
+    if flat is None:
+        return {}
     known = {c.name for c in SETTINGS.columns}
     for key in flat:
         if key not in known:
@@ -248,18 +279,38 @@ def read_settings(folder: Path, problems: list[Problem]) -> dict[str, Any]:
     return settings
 
 
+@dataclass
+class RawInputs:
+    """Every table of an inputs folder as text, before typing (what scenario changes edit)."""
+
+    settings: dict[str, Any] | None
+    tables: dict[str, RawTable]
+
+    def sha256(self) -> str:
+        """Return a hash of the resolved tables: settings, then each table's header and rows."""
+        digest = hashlib.sha256()
+        digest.update(repr(sorted((self.settings or {}).items())).encode())
+        for name in sorted(self.tables):
+            raw = self.tables[name]
+            if raw.present:
+                digest.update(f"\0{name}\0{raw.header!r}".encode())
+                for row in raw.rows:
+                    digest.update(repr([row.get(h, "") for h in raw.header]).encode())
+        return digest.hexdigest()
+
+
+def read_raw_inputs(folder: Path, problems: list[Problem]) -> RawInputs:
+    """Read every file of an inputs folder as text; file-level problems are appended."""
+    return RawInputs(read_raw_settings(folder, problems),
+                     {t.name: read_raw(folder, t, problems) for t in CSV_TABLES})
+
+
+def type_inputs(raw: RawInputs, folder: Path, problems: list[Problem]) -> Inputs:
+    """Type every table of the raw inputs (the per-table validation layer)."""
+    return Inputs(folder, type_settings(raw.settings, problems),
+                  {name: type_table(t, problems) for name, t in raw.tables.items()})
+
+
 def read_inputs(folder: Path, problems: list[Problem]) -> Inputs:
-    """Read every table of ``folder``; problems are appended, never raised."""
-    settings = read_settings(folder, problems)
-    tables = {t.name: read_table(folder, t, problems) for t in CSV_TABLES}
-    return Inputs(folder, settings, tables)
-
-
-def inputs_sha256(folder: Path) -> str:
-    """Return a hash of every table file of the folder (name and bytes), in registry order."""
-    digest = hashlib.sha256()
-    for name in [SETTINGS.file, *(t.file for t in CSV_TABLES)]:
-        path = folder / name
-        if path.exists():
-            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    """Read and type every table of ``folder``; problems are appended, never raised."""
+    return type_inputs(read_raw_inputs(folder, problems), folder, problems)
