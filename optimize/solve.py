@@ -229,5 +229,6 @@ def solve(b: Build, options: SolveOptions) -> SolveResult:
         x[form.integer] = np.round(x[form.integer])
     for var, value in zip(form.columns, x, strict=True):
         var.set_value(float(value), skip_validation=True)
-    result.objective_musd = float((form.cost_subsidy + form.cost_penalty) @ x)
+    objective = float((form.cost_subsidy + form.cost_penalty) @ x)
+    result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
     return result

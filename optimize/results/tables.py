@@ -218,8 +218,8 @@ def summary_numbers(b: Build, tables: Tables, data: ModelData) -> dict[str, Any]
     funded = plan[plan.fid_year.notna()]
     fund = tables["funding"]
     return {
-        "subsidy_npv_musd": float(pyo.value(b.m.subsidy_npv)),
-        "penalty_npv_musd": float(pyo.value(b.m.penalty_npv)),
+        "subsidy_npv_musd": _clean(pyo.value(b.m.subsidy_npv)),
+        "penalty_npv_musd": _clean(pyo.value(b.m.penalty_npv)),
         "salvage_musd": salvage_musd(b),
         "shortfall_t": {p: float(d[d.program == p].shortfall_t.sum()) for p in data.programs},
         "coverage": coverage(d),
