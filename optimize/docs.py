@@ -55,6 +55,12 @@ lead * building[f,y]`.
 - **First fully covered year** (summary.json) is the first year from which every later
   year of the horizon is fully covered.
 - **Discounting** is to `start_year`; budgets are undiscounted MUSD per year.
+- **Who pays, when several programs could.** The objective does not care which eligible
+  program pays, so the split would be an arbitrary pick among equally cheap plans. A
+  tie-break of 1e-7 MUSD per MUSD paid per rank makes programs that cover fewer countries
+  pay first (a host's own program before a multilateral one; ties by the order of
+  `funding.csv`). It is left out of the reported objective and moves it by less than the
+  MIP gap (`optimize.solve.funding_priority`).
 """
 
 

@@ -36,6 +36,9 @@ INTEGRALITY_TOLERANCE = 1e-6
 #: In max_coverage, the shortfall penalty may exceed its first-stage optimum by this much
 #: (relative, with an absolute floor of the same size in MUSD).
 COVERAGE_TOLERANCE = 1e-6
+#: Cost per MUSD paid, per step of a funding program's rank: breaks ties between programs
+#: that could equally pay (see funding_priority). Kept out of the reported objective.
+TIEBREAK_MUSD_PER_MUSD = 1e-7
 
 
 class Status(StrEnum):
@@ -71,6 +74,7 @@ class SolveResult:
 
     status: Status
     objective_musd: float | None = None
+    solver_objective: float | None = None  # what HiGHS minimised, with the tie-break
     mip_gap: float | None = None
     solve_seconds: float = 0.0
     transfer_seconds: float = 0.0
@@ -118,6 +122,7 @@ class StandardForm:
     lp: highspy.HighsLp
     cost_subsidy: np.ndarray
     cost_penalty: np.ndarray
+    cost_tiebreak: np.ndarray
     integer: np.ndarray
 
 
@@ -135,9 +140,10 @@ def compile_model(b: Build) -> StandardForm:
         m.objective.activate()
     n_col, n_row = len(repn.columns), len(repn.rows)
     costs = repn.c.toarray() if repn.c.shape[0] else np.zeros((2, n_col))
+    tiebreak = _tiebreak_costs(b, repn.columns)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_col, n_row
-    lp.col_cost_ = costs[0] + costs[1]
+    lp.col_cost_ = costs[0] + costs[1] + tiebreak
     lp.col_lower_ = np.array([-math.inf if v.lb is None else v.lb for v in repn.columns])
     lp.col_upper_ = np.array([math.inf if v.ub is None else v.ub for v in repn.columns])
     kind = np.array([r.bound_type for r in repn.rows], dtype=int)
@@ -154,7 +160,28 @@ def compile_model(b: Build) -> StandardForm:
     if integer.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in integer]
-    return StandardForm(list(repn.columns), repn.rows, lp, costs[0], costs[1], integer)
+    return StandardForm(list(repn.columns), repn.rows, lp, costs[0], costs[1], tiebreak, integer)
+
+
+def funding_priority(b: Build) -> dict[str, int]:
+    """Return each funding program's rank: who pays first when several could (0 first).
+
+    Programs that cover fewer countries pay first, so that a host country's own program pays
+    before a multilateral one; ties go by the order of funding.csv. Without this rule the
+    split between eligible programs is an arbitrary pick among equally cheap plans.
+    """
+    programs = list((b.data.funding or {}).values())
+    order = sorted(range(len(programs)), key=lambda i: (len(programs[i].countries), i))
+    return {programs[i].name: rank for rank, i in enumerate(order)}
+
+
+def _tiebreak_costs(b: Build, columns: list[Any]) -> np.ndarray:
+    rank = funding_priority(b)
+    costs = np.zeros(len(columns))
+    for j, var in enumerate(columns):
+        if var.parent_component() is b.m.fund:
+            costs[j] = TIEBREAK_MUSD_PER_MUSD * (1 + rank[var.index()[0]])
+    return costs
 
 
 def _status(h: highspy.Highs, has_integers: bool) -> tuple[Status, str]:
@@ -214,7 +241,8 @@ def solve(b: Build, options: SolveOptions) -> SolveResult:
         cap = best + COVERAGE_TOLERANCE * max(1.0, abs(best))
         nz = np.flatnonzero(form.cost_penalty)
         h.addRow(-math.inf, cap, len(nz), nz, form.cost_penalty[nz])
-        h.changeColsCost(form.lp.num_col_, np.arange(form.lp.num_col_), form.cost_subsidy)
+        h.changeColsCost(form.lp.num_col_, np.arange(form.lp.num_col_),
+                         form.cost_subsidy + form.cost_tiebreak)
     status, message, seconds = _run(h, has_integers)
     result.stages.append({"stage": "min_subsidy", "status": str(status), "seconds": seconds})
     result.solve_seconds += seconds
@@ -229,6 +257,7 @@ def solve(b: Build, options: SolveOptions) -> SolveResult:
         x[form.integer] = np.round(x[form.integer])
     for var, value in zip(form.columns, x, strict=True):
         var.set_value(float(value), skip_validation=True)
+    result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x)
     objective = float((form.cost_subsidy + form.cost_penalty) @ x)
     result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
     return result
