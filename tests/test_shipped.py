@@ -1,0 +1,100 @@
+"""Every shipped input solves, holds every invariant, and matches its regression values.
+
+Regression values (Temoa-style): objective, funded projects and model size per shipped
+input. Every intended change to them gets a dated line in CHANGES below, saying why.
+
+CHANGES
+- 2026-11-29: first values (baseline inputs from REFERENCE; funding tie-break in place).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import pytest
+from invariants import check_run
+from shipped import SHIPPED, solve_to
+
+# name: (objective_musd, {facility: fid_year}, n_variables, n_binaries, n_constraints)
+EXPECTED = {
+    "example": (788.4680386019505, {"heavy-hardrock-mine": 2027, "heavy-separation-new": 2028,
+                                    "ndfeb-line": 2028}, 1542, 58, 1229),
+    "baseline": (370.08490064680564, {"lynas-texas": 2032}, 25027, 552, 8796),
+    "msp": (370.08490064680564, {"lynas-texas": 2032}, 25027, 552, 8796),
+    "china-dumping": (507.0468747491442, {"norra-karr": 2028}, 25027, 552, 8796),
+    "crs-upper": (440.1186253150488, {"norra-karr": 2028}, 26287, 552, 8929),
+    "myanmar-cutoff": (429.2829168481252, {"lynas-texas": 2032}, 22215, 552, 7732),
+    "norra-karr-no-permit": (370.08490064680575, {"lynas-texas": 2032}, 24789, 534, 8747),
+    "strange-lake-delay": (370.08490064680564, {"lynas-texas": 2032}, 24820, 542, 8731),
+    "ntib": (535.1678000010639, {"lynas-texas": 2031}, 24562, 552, 8629),
+    "us-alone": (535.167800001064, {"lynas-texas": 2031}, 24479, 552, 8612),
+}
+
+
+@pytest.fixture(scope="module")
+def shipped_runs(tmp_path_factory):
+    """Solve every shipped input once, two at a time (one HiGHS thread each)."""
+    root = tmp_path_factory.mktemp("shipped")
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
+        futures = {name: pool.submit(solve_to, name, str(root / name)) for name in SHIPPED}
+        return {name: (root / name, f.result()) for name, f in futures.items()}
+
+
+def test_every_shipped_input_has_regression_values():
+    assert set(EXPECTED) == set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_input_solves_and_holds_every_invariant(shipped_runs, name):
+    out, summary = shipped_runs[name]
+    assert summary["status"] == "optimal", summary["message"]
+    violations = check_run(SHIPPED[name], out)
+    assert violations == [], "\n".join(violations[:20])
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_input_regression_values(shipped_runs, name):
+    _, summary = shipped_runs[name]
+    objective, funded, n_var, n_bin, n_con = EXPECTED[name]
+    assert summary["objective_musd"] == pytest.approx(objective, rel=1e-6)
+    assert {f["facility"]: f["fid_year"] for f in summary["funded"]} == funded
+    assert (summary["n_variables"], summary["n_binaries"], summary["n_constraints"]) == \
+        (n_var, n_bin, n_con)
+
+
+def test_readme_baseline_claims(shipped_runs):
+    """The numbers README.md quotes for the baseline, recomputed from its output tables."""
+    import pandas as pd
+
+    out, summary = shipped_runs["baseline"]
+    assert set(summary["first_full_coverage_year"].values()) == {2027}
+    deliveries = pd.read_csv(out / "deliveries.csv")
+    assert deliveries.shortfall_t.max() == 0
+    assert deliveries.groupby("year").demand_t.sum().round(0).unique().tolist() == [209]
+    plan = pd.read_csv(out / "plan.csv").set_index("facility")
+    assert plan.loc["lynas-texas", "first_output_year"] == 2036
+    assert plan.loc["lynas-texas", "public_capex_musd"] == pytest.approx(260)
+    assert round(summary["subsidy_npv_musd"]) == 370
+    paid = pd.read_csv(out / "funding.csv").groupby("program").musd.sum().round(0).to_dict()
+    assert paid == {"US-DoD": 496, "JP-JOGMEC": 75, "AU-CMF": 40}
+    support = pd.read_csv(out / "finance.csv").groupby("facility").support_musd.sum().round(0)
+    assert support[["lynas-texas", "lynas-malaysia", "iluka-eneabba"]].tolist() == [236, 75, 40]
+    flows = pd.read_csv(out / "flows.csv")
+    heavy_metal = flows[(flows.commodity == "metal") & (flows.provenance == "clean")
+                        & flows.item.isin(["Dy", "Tb", "Sm"])]
+    assert set(heavy_metal.source) == {"lcm-ellesmere-port"}
+    heavy_oxide = flows[(flows.commodity == "oxide") & (flows.provenance == "clean")
+                        & flows.item.isin(["Dy", "Tb"]) & (flows.target != "market")]
+    before = set(heavy_oxide[heavy_oxide.year <= 2035].source)
+    assert before == {"iluka-eneabba", "lynas-malaysia"}
+
+
+@pytest.mark.parametrize("name, subsidy", [("us-alone", 535), ("ntib", 535),
+                                           ("china-dumping", 507), ("crs-upper", 440),
+                                           ("myanmar-cutoff", 429), ("strange-lake-delay", 370),
+                                           ("norra-karr-no-permit", 370), ("msp", 370)])
+def test_readme_scenario_table(shipped_runs, name, subsidy):
+    _, summary = shipped_runs[name]
+    assert round(summary["subsidy_npv_musd"]) == subsidy
+    assert set(summary["first_full_coverage_year"].values()) == {2027}
