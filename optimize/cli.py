@@ -36,6 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, metavar="N", help="HiGHS threads")
     s.add_argument("--write-lp", type=Path, metavar="FILE",
                    help="also write the model (min_subsidy objective) as an LP file")
+    c = sub.add_parser("compare", help="solve scenarios in parallel and compare them side by side")
+    c.add_argument("scenarios", type=Path, nargs="+", help="inputs folders or scenario files")
+    c.add_argument("--mode", choices=("min_subsidy", "max_coverage"))
+    _sweep_arguments(c)
+    f = sub.add_parser("frontier", help="coverage against budget: max_coverage at scaled budgets")
+    f.add_argument("inputs", type=Path, help="inputs folder or scenario file")
+    f.add_argument("--budget-scale", default="0:2:0.1", metavar="START:STOP:STEP",
+                   help="scales applied to every budget (default 0:2:0.1)")
+    _sweep_arguments(f)
     return p
 
 
@@ -45,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command in ("compare", "frontier"):
+            return _sweep(args)
         return _solve(args)
     except InputError as exc:
         print(exc.report(), file=sys.stderr)
@@ -54,8 +65,12 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("interrupted; no results were written", file=sys.stderr)
+        print("\ninterrupted: finished runs are kept; run again with --resume to finish",
+              file=sys.stderr)
         return EXIT_FAILED
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
         if args.debug:
             traceback.print_exc()
@@ -82,6 +97,41 @@ def _solve(args: argparse.Namespace) -> int:
                  time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
     print(format_summary(result.summary, out))
     return EXIT_SOLVED if result.status.has_solution else EXIT_FAILED
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from optimize import sweep
+    from optimize.data.checks import scenario_name
+
+    overrides = {"time_limit_s": args.time_limit, "mip_gap": args.mip_gap}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    common = dict(workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                  overrides=overrides)
+    if args.command == "compare":
+        if args.mode:
+            overrides["mode"] = args.mode
+        names = [scenario_name(s) for s in args.scenarios]
+        name = args.name or ("-vs-".join(names) if len(names) <= 3 else f"{len(names)}-scenarios")
+        result = sweep.compare(args.scenarios, Path("results") / f"compare-{name}", **common)
+        table = result.table.set_index(["metric", "item"])
+        print(table.to_string(float_format=lambda v: f"{v:,.2f}", na_rep="-"))
+        written = result.folder / "comparison.csv"
+    else:
+        scales = sweep.parse_scales(args.budget_scale)
+        name = args.name or scenario_name(args.inputs)
+        result = sweep.frontier(args.inputs, scales, Path("results") / f"frontier-{name}",
+                                **common)
+        cols = [c for c in ("budget_scale", "status", "subsidy_npv_musd", "coverage")
+                if c in result.table]
+        print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+        written = result.folder / "frontier.csv"
+    for key, why in sorted(result.failures.items()):
+        print(f"failed: {key}: {why.splitlines()[0]}", file=sys.stderr)
+    if result.failures:
+        print("finished runs are kept; fix what failed and run again with --resume",
+              file=sys.stderr)
+    print(f"results: {written}")
+    return EXIT_FAILED if result.failures else EXIT_SOLVED
 
 
 def format_summary(s: dict[str, Any], out: Path) -> str:
@@ -111,3 +161,14 @@ def format_summary(s: dict[str, Any], out: Path) -> str:
     lines.append(f"results: {out}/ (build {s['build_seconds']:.1f} s, solve "
                  f"{s['solve_seconds']:.1f} s)")
     return "\n".join(lines)
+
+
+def _sweep_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", help="sweep name: results/<kind>-<name>/")
+    p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on an existing dask.distributed scheduler instead")
+    p.add_argument("--resume", action="store_true",
+                   help="keep finished runs of an interrupted sweep; solve only what is missing")
+    p.add_argument("--time-limit", type=float, metavar="S", help="HiGHS time limit per solve")
+    p.add_argument("--mip-gap", type=float, metavar="G", help="relative MIP gap")

@@ -211,53 +211,99 @@ def _run(h: highspy.Highs, has_integers: bool) -> tuple[Status, str, float]:
     return status, message, h.getRunTime() - before
 
 
+class HighsModel:
+    """A built model held in HiGHS, to solve once or re-solve after parameter changes.
+
+    Parameter-only scenarios (budgets here) change row bounds in place instead of rebuilding
+    the Pyomo model and compiling it again (see benchmarks/resolve.py for the speed-up).
+    """
+
+    def __init__(self, b: Build, options: SolveOptions) -> None:
+        started = time.perf_counter()
+        self.b, self.options = b, options
+        self.form = compile_model(b)
+        self.h = new_highs()
+        for name, value in (("time_limit", float(options.time_limit_s)),
+                            ("mip_rel_gap", float(options.mip_gap)),
+                            ("threads", int(options.threads)), ("random_seed", 0),
+                            *options.highs_options):
+            self.h.setOptionValue(name, value)
+        self.h.passModel(self.form.lp)
+        self.transfer_seconds = time.perf_counter() - started
+        budget = {c for c in (b.m.component("annual_budget"), b.m.component("total_budget"))
+                  if c is not None}
+        self.budget_rows = np.array([i for i, row in enumerate(self.form.rows)
+                                     if row.constraint.parent_component() in budget], dtype=int)
+        self.budget_upper = np.asarray(self.form.lp.row_upper_)[self.budget_rows]
+
+    def scale_budgets(self, scale: float) -> None:
+        """Set every annual and total budget to ``scale`` times its input value."""
+        n = len(self.budget_rows)
+        if n:
+            lower = np.asarray(self.form.lp.row_lower_)[self.budget_rows]
+            # present at runtime, missing from highspy 1.16's type stubs
+            self.h.changeRowsBounds(  # type: ignore[attr-defined]
+                n, self.budget_rows, lower, self.budget_upper * scale)
+
+    def _costs(self, costs: np.ndarray) -> None:
+        n = self.form.lp.num_col_
+        self.h.changeColsCost(n, np.arange(n), costs)
+
+    def solve(self) -> SolveResult:
+        """Solve in the options' mode and load the solution into the Pyomo variables."""
+        form, h = self.form, self.h
+        has_integers = bool(form.integer.any())
+        result = SolveResult(
+            status=Status.ERROR, n_variables=form.lp.num_col_,
+            n_binaries=int(form.integer.sum()), n_constraints=form.lp.num_row_,
+            solver=f"HiGHS {h.version()}", transfer_seconds=self.transfer_seconds,
+        )
+        added_row = None
+        try:
+            if self.options.mode == "max_coverage":
+                self._costs(form.cost_penalty)
+                status, message, seconds = _run(h, has_integers)
+                result.stages.append({"stage": "min_shortfall", "status": str(status),
+                                      "seconds": seconds})
+                result.solve_seconds += seconds
+                if not status.has_solution:
+                    result.status, result.message = status, message
+                    return result
+                best = float(form.cost_penalty @ np.asarray(h.getSolution().col_value))
+                cap = best + COVERAGE_TOLERANCE * max(1.0, abs(best))
+                nz = np.flatnonzero(form.cost_penalty)
+                added_row = h.getNumRow()
+                h.addRow(-math.inf, cap, len(nz), nz, form.cost_penalty[nz])
+                self._costs(form.cost_subsidy + form.cost_tiebreak)
+            else:
+                self._costs(form.cost_subsidy + form.cost_penalty + form.cost_tiebreak)
+            status, message, seconds = _run(h, has_integers)
+            result.stages.append({"stage": "min_subsidy", "status": str(status),
+                                  "seconds": seconds})
+            result.solve_seconds += seconds
+            result.status, result.message = status, message
+            if status.has_solution:
+                self._load(result, has_integers)
+            return result
+        finally:
+            if added_row is not None:
+                h.deleteRows(1, np.array([added_row]))
+
+    def _load(self, result: SolveResult, has_integers: bool) -> None:
+        form, h = self.form, self.h
+        info = h.getInfo()
+        result.nodes = max(int(info.mip_node_count), 0)
+        result.mip_gap = float(info.mip_gap) if has_integers else 0.0
+        x = np.asarray(h.getSolution().col_value)
+        if has_integers:
+            x[form.integer] = np.round(x[form.integer])
+        for var, value in zip(form.columns, x, strict=True):
+            var.set_value(float(value), skip_validation=True)
+        result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x)
+        objective = float((form.cost_subsidy + form.cost_penalty) @ x)
+        result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
+
+
 def solve(b: Build, options: SolveOptions) -> SolveResult:
     """Solve the built model with HiGHS and load the solution into its variables."""
-    started = time.perf_counter()
-    form = compile_model(b)
-    h = new_highs()
-    for name, value in (("time_limit", float(options.time_limit_s)),
-                        ("mip_rel_gap", float(options.mip_gap)),
-                        ("threads", int(options.threads)), ("random_seed", 0),
-                        *options.highs_options):
-        h.setOptionValue(name, value)
-    h.passModel(form.lp)
-    has_integers = bool(form.integer.any())
-    result = SolveResult(
-        status=Status.ERROR, n_variables=form.lp.num_col_, n_binaries=int(form.integer.sum()),
-        n_constraints=form.lp.num_row_, solver=f"HiGHS {h.version()}",
-        transfer_seconds=time.perf_counter() - started,
-    )
-    if options.mode == "max_coverage":
-        h.changeColsCost(form.lp.num_col_, np.arange(form.lp.num_col_), form.cost_penalty)
-        status, message, seconds = _run(h, has_integers)
-        result.stages.append({"stage": "min_shortfall", "status": str(status),
-                              "seconds": seconds})
-        result.solve_seconds += seconds
-        if not status.has_solution:
-            result.status, result.message = status, message
-            return result
-        best = float(form.cost_penalty @ np.asarray(h.getSolution().col_value))
-        cap = best + COVERAGE_TOLERANCE * max(1.0, abs(best))
-        nz = np.flatnonzero(form.cost_penalty)
-        h.addRow(-math.inf, cap, len(nz), nz, form.cost_penalty[nz])
-        h.changeColsCost(form.lp.num_col_, np.arange(form.lp.num_col_),
-                         form.cost_subsidy + form.cost_tiebreak)
-    status, message, seconds = _run(h, has_integers)
-    result.stages.append({"stage": "min_subsidy", "status": str(status), "seconds": seconds})
-    result.solve_seconds += seconds
-    result.status, result.message = status, message
-    if not status.has_solution:
-        return result
-    info = h.getInfo()
-    result.nodes = max(int(info.mip_node_count), 0)
-    result.mip_gap = float(info.mip_gap) if has_integers else 0.0
-    x = np.asarray(h.getSolution().col_value)
-    if has_integers:
-        x[form.integer] = np.round(x[form.integer])
-    for var, value in zip(form.columns, x, strict=True):
-        var.set_value(float(value), skip_validation=True)
-    result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x)
-    objective = float((form.cost_subsidy + form.cost_penalty) @ x)
-    result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
-    return result
+    return HighsModel(b, options).solve()

@@ -220,6 +220,9 @@ def summary_numbers(b: Build, tables: Tables, data: ModelData) -> dict[str, Any]
     return {
         "subsidy_npv_musd": _clean(pyo.value(b.m.subsidy_npv)),
         "penalty_npv_musd": _clean(pyo.value(b.m.penalty_npv)),
+        "penalty_npv_if_none_musd": sum(
+            data.discount(y) * 1e-3 * data.programs[p].penalty_usd_per_kg * data.demand_t(p, y)
+            for p in data.programs for y in data.years),
         "salvage_musd": salvage_musd(b),
         "shortfall_t": {p: float(d[d.program == p].shortfall_t.sum()) for p in data.programs},
         "coverage": coverage(d),

@@ -1,0 +1,358 @@
+"""Many solves at once, resumably: compare scenarios side by side, trace the budget frontier.
+
+Each solve writes its own run folder under ``<sweep>/runs/`` atomically, so a folder with a
+``summary.json`` is a finished solve: ``--resume`` skips those and solves only what is
+missing; nothing finished is lost or solved twice. Work runs in a local process pool (spawn,
+one HiGHS thread per worker: HiGHS's threads gain little on these MIPs and its scheduler is
+per process) or on an existing dask.distributed cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimize.data.checks import load_inputs, scenario_name
+from optimize.errors import InputError
+from optimize.model import build_model
+from optimize.pipeline import make_summary, options_for, run
+from optimize.results.tables import extract
+from optimize.results.write import write_run
+from optimize.solve import HighsModel
+
+SUMMARY = "summary.json"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work for a worker: ``fn(*args)`` returns a list of summaries."""
+
+    key: str
+    fn: Callable[..., list[dict[str, Any]]]
+    args: tuple[Any, ...]
+
+
+@dataclass
+class Outcome:
+    """What came back for a job: summaries, or the error that stopped it."""
+
+    key: str
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+def finished(run_dir: Path) -> bool:
+    """Return whether ``run_dir`` holds a finished solve."""
+    return (run_dir / SUMMARY).is_file()
+
+
+def read_summary(run_dir: Path) -> dict[str, Any]:
+    """Return the summary of a finished run folder."""
+    return dict(json.loads((run_dir / SUMMARY).read_text()))
+
+
+# -- worker functions (top level, so that process pools and dask can ship them) ------------
+
+def solve_scenario(inputs: str, out: str, overrides: dict[str, Any]) -> list[dict[str, Any]]:
+    """Solve one inputs folder or scenario into ``out``; bad input is a row, not a crash."""
+    try:
+        summary = run(inputs, out=out, **overrides).summary
+    except InputError as exc:
+        return [{"scenario": scenario_name(inputs), "status": "invalid",
+                 "message": exc.report()}]
+    summary["run_id"] = uuid.uuid4().hex
+    (Path(out) / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+    return [summary]
+
+
+def solve_frontier(inputs: str, scales: list[float], runs: str,
+                   overrides: dict[str, Any]) -> list[dict[str, Any]]:
+    """Solve ``max_coverage`` at each budget scale, building the model once for all of them."""
+    loaded = load_inputs(inputs)
+    if loaded.data.funding is None:
+        raise InputError([])  # pragma: no cover - checked before jobs are made
+    options = options_for(loaded.data, **{**overrides, "mode": "max_coverage"})
+    started = time.perf_counter()
+    built = build_model(loaded.data)
+    build_seconds = time.perf_counter() - started
+    model = HighsModel(built, options)
+    summaries = []
+    for scale in scales:
+        out = Path(runs) / scale_key(scale)
+        if finished(out):
+            continue
+        model.scale_budgets(scale)
+        result = model.solve()
+        tables = extract(built) if result.status.has_solution else None
+        summary = make_summary(loaded, built, result, options, tables, build_seconds)
+        summary.update(budget_scale=scale, run_id=uuid.uuid4().hex)
+        write_run(out, summary, tables)
+        summaries.append(summary)
+    return summaries
+
+
+def scale_key(scale: float) -> str:
+    """Return the run folder name of a budget scale, e.g. ``scale-0.30``."""
+    return f"scale-{scale:.2f}"
+
+
+# -- executing jobs ---------------------------------------------------------------------
+
+class Progress:
+    """A one-line progress bar on stderr: scenarios done, running and failed."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label = total, label
+        self.done = self.failed = self.running = 0
+        self.tty = sys.stderr.isatty()
+
+    def show(self) -> None:
+        """Print the current state (in place on a terminal, one line per change otherwise)."""
+        width = 30
+        filled = int(width * (self.done + self.failed) / max(self.total, 1))
+        bar = "#" * filled + "." * (width - filled)
+        line = (f"{self.label} [{bar}] {self.done}/{self.total} done, {self.running} running, "
+                f"{self.failed} failed")
+        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n",
+              file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """End the progress line."""
+        if self.tty:
+            print(file=sys.stderr)
+
+
+def execute(jobs: list[Job], workers: int, scheduler: str | None,
+            progress: Progress) -> list[Outcome]:
+    """Run the jobs in a local process pool or on a dask cluster; failures become outcomes."""
+    if not jobs:
+        return []
+    if scheduler:
+        return _execute_dask(jobs, scheduler, progress)
+    outcomes: list[Outcome] = []
+    pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))),
+                               mp_context=get_context("spawn"))
+    try:
+        futures = {pool.submit(job.fn, *job.args): job for job in jobs}
+        _collect(futures, outcomes, progress, workers)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return outcomes
+
+
+def _execute_dask(jobs: list[Job], scheduler: str, progress: Progress) -> list[Outcome]:
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    outcomes: list[Outcome] = []
+    with Client(scheduler, timeout="30s") as client:
+        futures = {client.submit(job.fn, *job.args, key=f"{job.key}-{uuid.uuid4().hex}",
+                                 pure=False): job for job in jobs}
+        slots = sum(client.nthreads().values())
+        _collect(futures, outcomes, progress, slots, completed=dask_completed)
+    return outcomes
+
+
+def _collect(futures: dict[Any, Job], outcomes: list[Outcome], progress: Progress,
+             slots: int, completed: Callable[[Iterable[Any]], Iterable[Any]] = as_completed,
+             ) -> None:
+    progress.running = min(slots, len(futures))
+    progress.show()
+    for future in completed(list(futures)):
+        job = futures[future]
+        try:
+            summaries = future.result()
+            failed = [s for s in summaries if s.get("status") in ("invalid", "error")]
+            outcomes.append(Outcome(job.key, summaries))
+            progress.done += len(summaries) - len(failed) if summaries else 1
+            progress.failed += len(failed)
+        except BrokenProcessPool:
+            outcomes.append(Outcome(job.key, error="a worker process died (killed, or out of "
+                                                   "memory) before this finished"))
+            progress.failed += 1
+        except Exception as exc:  # noqa: BLE001 - a failed job is reported, others go on
+            outcomes.append(Outcome(job.key, error=f"{type(exc).__name__}: {exc}"))
+            progress.failed += 1
+        left = len(futures) - len(outcomes)
+        progress.running = min(slots, left)
+        progress.show()
+    progress.close()
+
+
+def _prepare(folder: Path, resume: bool) -> Path:
+    runs = folder / "runs"
+    if not resume and runs.exists():
+        shutil.rmtree(runs)
+    runs.mkdir(parents=True, exist_ok=True)
+    return runs
+
+
+# -- compare ------------------------------------------------------------------------------
+
+@dataclass
+class SweepResult:
+    """A finished (or partly finished) sweep: its folder, its table, what failed."""
+
+    folder: Path
+    table: pd.DataFrame
+    failures: dict[str, str]
+
+
+def compare(scenarios: list[str | Path], out: Path, workers: int = 2,
+            scheduler: str | None = None, resume: bool = False,
+            overrides: dict[str, Any] | None = None) -> SweepResult:
+    """Solve each scenario and write ``comparison.csv`` side by side into ``out``."""
+    names = [scenario_name(s) for s in scenarios]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"two scenarios share the name {', '.join(dupes)}; rename one")
+    runs = _prepare(out, resume)
+    overrides = {"threads": 1, **(overrides or {})}
+    jobs = [Job(name, solve_scenario, (str(path), str(runs / name), overrides))
+            for name, path in zip(names, scenarios, strict=True)
+            if not finished(runs / name)]
+    progress = Progress(len(jobs), "compare")
+    outcomes = execute(jobs, workers, scheduler, progress)
+    failures = _failures(outcomes)
+    summaries = {n: read_summary(runs / n) for n in names if finished(runs / n)}
+    table = comparison_table(names, summaries, failures)
+    table.to_csv(out / "comparison.csv", index=False, float_format="%.10g")
+    return SweepResult(out, table, failures)
+
+
+def _failures(outcomes: list[Outcome]) -> dict[str, str]:
+    failures = {o.key: o.error for o in outcomes if o.error}
+    for o in outcomes:
+        for s in o.summaries:
+            if s.get("status") in ("invalid", "error"):
+                failures[o.key] = s.get("message", s["status"])
+    return {k: v for k, v in failures.items() if v is not None}
+
+
+def comparison_table(names: list[str], summaries: dict[str, dict[str, Any]],
+                     failures: dict[str, str]) -> pd.DataFrame:
+    """Return metric rows x scenario columns: the side-by-side comparison."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def put(metric: str, item: str, name: str, value: Any) -> None:
+        rows.setdefault((metric, item), {})[name] = value
+
+    for name in names:
+        s = summaries.get(name)
+        if s is None:
+            put("status", "", name, "failed" if name in failures else "missing")
+            continue
+        put("status", "", name, s["status"])
+        for metric in ("subsidy_npv_musd", "penalty_npv_musd", "objective_musd", "mip_gap"):
+            put(metric, "", name, s.get(metric))
+        for program, short in (s.get("shortfall_t") or {}).items():
+            put("shortfall_t", program, name, short)
+        for program, years in (s.get("coverage") or {}).items():
+            shares = [v for v in years.values() if v is not None]
+            put("mean_coverage", program, name, sum(shares) / len(shares) if shares else None)
+        for program, year in (s.get("first_full_coverage_year") or {}).items():
+            put("first_full_coverage_year", program, name, year)
+        for f in s.get("funded") or []:
+            put("fid_year", f["facility"], name, f["fid_year"])
+        for program, musd in (s.get("paid_by_funding_program_musd") or {}).items():
+            put("paid_musd", program, name, musd)
+    order = ["status", "subsidy_npv_musd", "penalty_npv_musd", "objective_musd", "mip_gap",
+             "shortfall_t", "mean_coverage", "first_full_coverage_year", "fid_year",
+             "paid_musd"]
+    keys = sorted(rows, key=lambda k: (order.index(k[0]), k[1]))
+    return pd.DataFrame([{"metric": m, "item": i, **{n: rows[(m, i)].get(n) for n in names}}
+                         for m, i in keys])
+
+
+# -- frontier -----------------------------------------------------------------------------
+
+def parse_scales(text: str) -> list[float]:
+    """Return the scales of ``START:STOP:STEP`` (STOP included), e.g. ``0:2:0.1``."""
+    try:
+        start, stop, step = (float(x) for x in text.split(":"))
+    except ValueError as exc:
+        raise ValueError(f"--budget-scale must be START:STOP:STEP, got {text!r}") from exc
+    if step <= 0 or stop < start or start < 0:
+        raise ValueError(f"--budget-scale {text!r}: need 0 <= START <= STOP and STEP > 0")
+    n = int(round((stop - start) / step))
+    return [round(start + i * step, 10) for i in range(n + 1)]
+
+
+def frontier(inputs: str | Path, scales: list[float], out: Path, workers: int = 2,
+             scheduler: str | None = None, resume: bool = False,
+             overrides: dict[str, Any] | None = None) -> SweepResult:
+    """Trace coverage against budget: ``max_coverage`` at each scale of every budget."""
+    loaded = load_inputs(inputs)  # validate once, up front
+    if loaded.data.funding is None:
+        raise ValueError(f"{inputs} has no funding.csv: budgets are unlimited, so there is "
+                         "no frontier to trace")
+    runs = _prepare(out, resume)
+    overrides = {"threads": 1, **(overrides or {})}
+    todo = [s for s in scales if not finished(runs / scale_key(s))]
+    # Interleaved chunks balance the work; a few chunks per worker keep the progress bar
+    # moving while each chunk still builds its model only once.
+    n_chunks = min(len(todo), max(1, workers) * 3)
+    chunks = [todo[i::n_chunks] for i in range(n_chunks)]
+    jobs = [Job(f"chunk-{i}", solve_frontier, (str(inputs), chunk, str(runs), overrides))
+            for i, chunk in enumerate(chunks) if chunk]
+    progress = Progress(len(todo), "frontier")
+    outcomes = execute(jobs, workers, scheduler, progress)
+    failures = _failures(outcomes)
+    summaries = {s: read_summary(runs / scale_key(s)) for s in scales
+                 if finished(runs / scale_key(s))}
+    table = frontier_table(summaries, runs)
+    table.to_csv(out / "frontier.csv", index=False, float_format="%.10g")
+    entry_order(summaries).to_csv(out / "entry_order.csv", index=False)
+    return SweepResult(out, table, failures)
+
+
+def frontier_table(summaries: dict[float, dict[str, Any]], runs: Path) -> pd.DataFrame:
+    """Return one row per budget scale: subsidy, penalty, coverage overall and per program.
+
+    ``coverage`` is the share of the penalty-weighted, discounted demand that is met: what
+    ``max_coverage`` maximises, so it never falls as budgets grow.
+    """
+    rows = []
+    for scale, s in sorted(summaries.items()):
+        row: dict[str, Any] = {"budget_scale": scale, "status": s["status"],
+                               "subsidy_npv_musd": s.get("subsidy_npv_musd"),
+                               "penalty_npv_musd": s.get("penalty_npv_musd")}
+        if s.get("shortfall_t") is not None:
+            deliveries = pd.read_csv(runs / scale_key(scale) / "deliveries.csv")
+            row["coverage"] = weighted_coverage(s)
+            row["shortfall_t"] = float(deliveries.shortfall_t.sum())
+            by_program = deliveries.groupby("program")[["delivered_t", "demand_t"]].sum()
+            for program, r in by_program.iterrows():
+                row[f"coverage_{program}"] = r.delivered_t / r.demand_t if r.demand_t else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def weighted_coverage(summary: dict[str, Any]) -> float:
+    """Return 1 - penalty NPV / penalty NPV of delivering nothing (1 with no demand)."""
+    nothing = summary.get("penalty_npv_if_none_musd") or 0.0
+    return 1.0 - summary["penalty_npv_musd"] / nothing if nothing > 0 else 1.0
+
+
+def entry_order(summaries: dict[float, dict[str, Any]]) -> pd.DataFrame:
+    """Return each funded facility with the smallest budget scale at which it is funded."""
+    first: dict[str, tuple[float, int]] = {}
+    for scale, s in sorted(summaries.items()):
+        for f in s.get("funded") or []:
+            first.setdefault(f["facility"], (scale, f["fid_year"]))
+    rows = sorted(((f, sc, fid) for f, (sc, fid) in first.items()), key=lambda r: (r[1], r[2]))
+    return pd.DataFrame(rows, columns=["facility", "first_budget_scale", "fid_year"])
