@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, metavar="N", help="HiGHS threads")
     s.add_argument("--write-lp", type=Path, metavar="FILE",
                    help="also write the model (min_subsidy objective) as an LP file")
+    s.add_argument("--no-report", action="store_true", help="do not write report.html")
+    r = sub.add_parser("report", help="write report.html for a run, compare or frontier folder")
+    r.add_argument("folder", type=Path, help="e.g. results/baseline")
     c = sub.add_parser("compare", help="solve scenarios in parallel and compare them side by side")
     c.add_argument("scenarios", type=Path, nargs="+", help="inputs folders or scenario files")
     c.add_argument("--mode", choices=("min_subsidy", "max_coverage"))
@@ -56,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         if args.command in ("compare", "frontier"):
             return _sweep(args)
+        if args.command == "report":
+            return _report(args)
         return _solve(args)
     except InputError as exc:
         print(exc.report(), file=sys.stderr)
@@ -93,10 +98,23 @@ def _solve(args: argparse.Namespace) -> int:
     from optimize.pipeline import run
 
     out = args.out or Path("results") / scenario_name(args.inputs)
-    result = run(args.inputs, out=out, write_lp=args.write_lp, mode=args.mode,
+    result = run(args.inputs, out=out, write_lp=args.write_lp, report=not args.no_report,
+                 mode=args.mode,
                  time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
     print(format_summary(result.summary, out))
     return EXIT_SOLVED if result.status.has_solution else EXIT_FAILED
+
+
+def _report(args: argparse.Namespace) -> int:
+    from optimize.report.html import write_report
+
+    try:
+        path = write_report(args.folder)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"report: {path}")
+    return EXIT_SOLVED
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -125,6 +143,9 @@ def _sweep(args: argparse.Namespace) -> int:
                 if c in result.table]
         print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
         written = result.folder / "frontier.csv"
+    from optimize.report.html import write_report
+
+    print(f"report: {write_report(result.folder)}")
     for key, why in sorted(result.failures.items()):
         print(f"failed: {key}: {why.splitlines()[0]}", file=sys.stderr)
     if result.failures:

@@ -38,8 +38,10 @@ def options_for(data: ModelData, **overrides: Any) -> SolveOptions:
 
 
 def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path | None = None,
-        **overrides: Any) -> RunResult:
+        report: bool = False, **overrides: Any) -> RunResult:
     """Solve the inputs folder and, when ``out`` is given, write its run folder.
+
+    ``report`` also writes ``report.html`` (plots of the tables) into the run folder.
 
     ``overrides`` are SolveOptions fields (mode, time_limit_s, mip_gap, threads).
     Raises InputError on invalid inputs; solver outcomes are reported in the summary.
@@ -57,8 +59,14 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
     summary = make_summary(loaded, built, result, options, tables, build_seconds)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
-        write_run(out_path, summary, tables)
+        write_run(out_path, summary, tables, before_swap=_write_report if report else None)
     return RunResult(summary, tables, out_path, data)
+
+
+def _write_report(folder: Path) -> None:
+    from optimize.report.html import write_report
+
+    write_report(folder)
 
 
 def make_summary(loaded: LoadedInputs, built: Build, result: SolveResult, options: SolveOptions,

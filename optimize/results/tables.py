@@ -19,13 +19,16 @@ NOISE = 1e-9
 
 COLUMNS = {
     "plan": ["facility", "stage", "country", "status", "fid_year", "first_output_year",
-             "full_output_year", "capacity_t", "capex_musd", "public_capex_musd"],
+             "full_output_year", "last_output_year", "capacity_t", "capex_musd",
+             "public_capex_musd"],
     "capacity": ["facility", "year", "available_t", "used_t"],
     "flows": ["year", "source", "target", "commodity", "item", "provenance", "tonnes"],
     "deliveries": ["program", "year", "demand_t", "delivered_t", "shortfall_t"],
     "finance": ["facility", "year", "capex_outlay_musd", "revenue_musd", "cost_musd",
                 "support_musd"],
     "funding": ["program", "facility", "year", "covers", "musd"],
+    "elements": ["year", "element", "demand_t", "delivered_t", "clean_oxide_t", "clean_metal_t"],
+    "budgets": ["program", "year", "annual_musd", "total_musd"],
 }
 
 
@@ -56,15 +59,18 @@ def fid_year(b: Build, f: str) -> int | None:
     return None
 
 
-def output_years(fac: Facility, fid: int | None) -> tuple[int | None, int | None]:
-    """Return (first output year, first year at full capacity)."""
+def output_years(fac: Facility, fid: int | None,
+                 end_year: int) -> tuple[int | None, int | None, int | None]:
+    """Return (first output year, first year at full capacity, last output year in horizon)."""
     if not fac.candidate:
-        return fac.online_year, fac.online_year
+        first = fac.online_year
+        assert first is not None
+        return first, first, min(end_year, first + fac.life_years - 1)
     if fid is None:
-        return None, None
+        return None, None, None
     first = fid + fac.lead_years
     full_after = next((i for i, r in enumerate(fac.ramp) if r >= 1), len(fac.ramp))
-    return first, first + full_after
+    return first, first + full_after, min(end_year, first + fac.life_years - 1)
 
 
 def plan_table(b: Build) -> pd.DataFrame:
@@ -72,12 +78,12 @@ def plan_table(b: Build) -> pd.DataFrame:
     rows = []
     for f, fac in b.data.facilities.items():
         fid = fid_year(b, f)
-        first, full = output_years(fac, fid)
+        first, full, last = output_years(fac, fid, b.data.end_year)
         public = fac.public_share * fac.capex_musd if fid is not None else 0.0
-        rows.append((f, fac.stage, fac.country, fac.status, fid, first, full, fac.capacity_t,
-                     fac.capex_musd if fac.candidate else 0.0, public))
+        rows.append((f, fac.stage, fac.country, fac.status, fid, first, full, last,
+                     fac.capacity_t, fac.capex_musd if fac.candidate else 0.0, public))
     df = _frame("plan", rows)
-    for col in ("fid_year", "first_output_year", "full_output_year"):
+    for col in ("fid_year", "first_output_year", "full_output_year", "last_output_year"):
         df[col] = df[col].astype("Int64")
     return df
 
@@ -167,6 +173,56 @@ def funding_table(b: Build) -> pd.DataFrame:
     return _frame("funding", rows)
 
 
+def elements_table(b: Build, deliveries: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
+    """Return per element and year the clean supply against what programs need.
+
+    ``demand_t`` and ``delivered_t`` are the metal contained in the magnets programs need and
+    get; ``clean_oxide_t`` and ``clean_metal_t`` what the allied chain separates and makes.
+    """
+    data = b.data
+    content = {p: data.grades[prog.grade] for p, prog in data.programs.items()}
+    clean = flows[flows.provenance == "clean"]
+    oxide = clean[(clean.commodity == "oxide") & clean.source.isin(data.stage("separation"))]
+    metal = clean[(clean.commodity == "metal") & clean.source.isin(data.stage("metal"))]
+    oxide_t = oxide.groupby(["year", "item"]).tonnes.sum().to_dict()
+    metal_t = metal.groupby(["year", "item"]).tonnes.sum().to_dict()
+    rows = []
+    for y in data.years:
+        d = deliveries[deliveries.year == y]
+        for e in data.elements:
+            demand = sum(content[r.program].get(e, 0.0) * r.demand_t for r in d.itertuples())
+            got = sum(content[r.program].get(e, 0.0) * r.delivered_t for r in d.itertuples())
+            row = (y, e, _clean(demand), _clean(got), _clean(oxide_t.get((y, e), 0.0)),
+                   _clean(metal_t.get((y, e), 0.0)))
+            if any(row[2:]):
+                rows.append(row)
+    return _frame("elements", rows)
+
+
+def budgets_table(data: ModelData) -> pd.DataFrame:
+    """Return each funding program's annual budget in the horizon years it pays."""
+    rows = [(g, y, prog.annual_musd, prog.total_musd)
+            for g, prog in (data.funding or {}).items() for y in data.years
+            if prog.first_year <= y <= prog.last_year]
+    return _frame("budgets", rows)
+
+
+def assumptions(data: ModelData) -> dict[str, Any]:
+    """Return the key assumptions of a run, for the summary and the report."""
+    return {
+        "horizon": [data.start_year, data.end_year],
+        "discount_rate": data.discount_rate,
+        "currency_year": data.currency_year,
+        "covered_countries": sorted(data.covered_countries),
+        "penalty_usd_per_kg": {p: prog.penalty_usd_per_kg for p, prog in data.programs.items()},
+        "funding_programs": None if data.funding is None else {
+            g: {"countries": sorted(prog.countries), "stages": sorted(prog.stages),
+                "covers": list(prog.covers), "years": [prog.first_year, prog.last_year],
+                "annual_musd": prog.annual_musd, "total_musd": prog.total_musd}
+            for g, prog in data.funding.items()},
+    }
+
+
 def salvage_musd(b: Build) -> float:
     """Return the salvage credited in the objective (discounted to start_year, MUSD)."""
     df_end = b.data.discount(b.data.end_year)
@@ -176,13 +232,16 @@ def salvage_musd(b: Build) -> float:
 
 def extract(b: Build) -> Tables:
     """Return every result table of a solved model."""
+    deliveries, flows = deliveries_table(b), flows_table(b)
     return Tables({
         "plan": plan_table(b),
         "capacity": capacity_table(b),
-        "flows": flows_table(b),
-        "deliveries": deliveries_table(b),
+        "flows": flows,
+        "deliveries": deliveries,
         "finance": finance_table(b),
         "funding": funding_table(b),
+        "elements": elements_table(b, deliveries, flows),
+        "budgets": budgets_table(b.data),
     })
 
 
@@ -230,6 +289,7 @@ def summary_numbers(b: Build, tables: Tables, data: ModelData) -> dict[str, Any]
         "funded": [{"facility": r.facility, "fid_year": int(r.fid_year),
                     "first_output_year": int(r.first_output_year)}
                    for r in funded.itertuples()],
+        "assumptions": assumptions(data),
         "paid_by_funding_program_musd": {
             g: float(fund[fund.program == g].musd.sum()) for g in (data.funding or {})
         },

@@ -1,0 +1,1 @@
+"""Plots and the HTML report: they read result tables only, never the model or the solver."""

@@ -1,0 +1,146 @@
+"""One self-contained HTML report (plotly.js embedded) for a run, compare or frontier folder."""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from optimize.report import figures
+from optimize.results.write import current_umask
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 2em; }
+table { border-collapse: collapse; font-size: 0.85em; }
+td, th { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; }
+.figure { margin: 1em 0; } .note { color: #666; font-size: 0.85em; }
+"""
+
+
+def _table(frame: pd.DataFrame) -> str:
+    years = [c for c in frame.columns if c == "year" or str(c).endswith("_year")]
+    frame = frame.astype({c: "Int64" for c in years})
+    return frame.to_html(index=False, na_rep="", float_format=lambda v: f"{v:,.2f}",
+                         border=0, escape=True)
+
+
+def _figure(fig: go.Figure, div_id: str) -> str:
+    return '<div class="figure">' + fig.to_html(full_html=False, include_plotlyjs=False,
+                                                div_id=div_id) + "</div>"
+
+
+def _page(title: str, body: list[str]) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
+            f"<script type=\"text/javascript\">{get_plotlyjs()}</script></head><body>"
+            + "\n".join(body) + "</body></html>\n")
+
+
+def _summary_block(s: dict[str, Any]) -> str:
+    rows = [("status", s["status"] + (f" ({s['message']})" if s.get("message") else "")),
+            ("mode", s.get("mode")), ("subsidy NPV (MUSD)", _num(s.get("subsidy_npv_musd"))),
+            ("shortfall penalty NPV (MUSD)", _num(s.get("penalty_npv_musd"))),
+            ("MIP gap", f"{(s.get('mip_gap') or 0):.3%}"), ("money", s.get("currency")),
+            ("solver", s.get("solver")), ("inputs sha256", s.get("inputs_sha256"))]
+    for p, year in (s.get("first_full_coverage_year") or {}).items():
+        rows.append((f"{p}: fully covered from", year or "never"))
+        rows.append((f"{p}: shortfall (t)", _num(s["shortfall_t"][p])))
+    return "<table>" + "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}"
+                               "</td></tr>" for k, v in rows) + "</table>"
+
+
+def _num(v: Any) -> str:
+    return "" if v is None else f"{v:,.1f}"
+
+
+def _assumptions(s: dict[str, Any]) -> str:
+    a = s.get("assumptions") or {}
+    parts = [f"<li>horizon {a.get('horizon')}, discount rate {a.get('discount_rate')}, "
+             f"constant {a.get('currency_year')} US dollars</li>",
+             f"<li>covered countries: {', '.join(a.get('covered_countries', []))}</li>"]
+    for p, pen in (a.get("penalty_usd_per_kg") or {}).items():
+        parts.append(f"<li>{html.escape(p)}: shortfall penalty {pen:,.0f} USD/kg</li>")
+    for g, f in (a.get("funding_programs") or {}).items():
+        total = f"{f['total_musd']:,.0f}" if f.get("total_musd") is not None else "no cap"
+        parts.append(f"<li>{html.escape(g)}: {', '.join(f['countries'])}; "
+                     f"{', '.join(f['stages'])}; {', '.join(f['covers'])}; {f['years']}; "
+                     f"{f['annual_musd']:,.0f} MUSD/yr, total {total}</li>")
+    if a.get("funding_programs") is None:
+        parts.append("<li>no funding.csv: budgets unlimited</li>")
+    return "<ul>" + "".join(parts) + "</ul>"
+
+
+def run_report(folder: Path) -> str:
+    """Return the report of a run folder."""
+    run = figures.read_run(folder)
+    s = run.summary
+    body = [f"<h1>ree-plan: {html.escape(str(s.get('scenario')))}</h1>",
+            "<h2>Summary</h2>", _summary_block(s)]
+    if s.get("objective_musd") is None:
+        body.append("<p>No plan was found, so there is nothing to plot.</p>")
+        return _page(f"ree-plan {s.get('scenario')}", body)
+    plan = run["plan"]
+    year = _busiest_year(run["flows"])
+    body += ["<h2>Investment timeline</h2>", _figure(figures.investment_timeline(plan), "gantt"),
+             "<h2>Supply and demand</h2>",
+             _figure(figures.supply_and_demand(run["deliveries"], run["elements"]), "supply"),
+             f"<h2>Material flows in {year}</h2>",
+             _figure(figures.material_sankey(run["flows"], plan, year), "sankey"),
+             "<h2>Money</h2>",
+             _figure(figures.money(run["funding"], run["finance"], plan, run["budgets"]), "money"),
+             "<h2>The funded plan</h2>", _table(plan[plan.fid_year.notna()]),
+             "<h2>Key assumptions</h2>", _assumptions(s),
+             f"<p class=\"note\">Tables: {', '.join(sorted(run.frames))} (CSV) and "
+             "summary.json in this folder.</p>"]
+    return _page(f"ree-plan {s.get('scenario')}", body)
+
+
+def _busiest_year(flows: pd.DataFrame) -> int:
+    """Return the last year with flows (a year with the plan in place), else 0."""
+    return int(flows.year.max()) if not flows.empty else 0
+
+
+def compare_report(folder: Path) -> str:
+    """Return the report of a compare folder."""
+    table = pd.read_csv(folder / "comparison.csv")
+    return _page(f"ree-plan {folder.name}", [
+        f"<h1>ree-plan: {html.escape(folder.name)}</h1>",
+        _figure(figures.portfolio_comparison(table), "portfolio"),
+        "<h2>Side by side</h2>", _table(table)])
+
+
+def frontier_report(folder: Path) -> str:
+    """Return the report of a frontier folder."""
+    table = pd.read_csv(folder / "frontier.csv")
+    entry = pd.read_csv(folder / "entry_order.csv")
+    return _page(f"ree-plan {folder.name}", [
+        f"<h1>ree-plan: {html.escape(folder.name)}</h1>",
+        _figure(figures.budget_frontier(table, entry), "frontier"),
+        "<h2>Frontier</h2>", _table(table), "<h2>Order of entry</h2>", _table(entry)])
+
+
+def write_report(folder: str | Path) -> Path:
+    """Write ``report.html`` into a run, compare or frontier folder (atomically)."""
+    folder = Path(folder)
+    if (folder / "comparison.csv").exists():
+        text = compare_report(folder)
+    elif (folder / "frontier.csv").exists():
+        text = frontier_report(folder)
+    elif (folder / "summary.json").exists():
+        text = run_report(folder)
+    else:
+        raise FileNotFoundError(f"{folder} is not a run, compare or frontier folder")
+    fd, tmp = tempfile.mkstemp(prefix=".report-", dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o666 & ~current_umask())
+    target = folder / "report.html"
+    os.replace(tmp, target)
+    return target
