@@ -7,6 +7,7 @@ Exit codes: 0 solved (optimal, or a plan within the limits), 1 infeasible or sol
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -101,7 +102,7 @@ def _solve(args: argparse.Namespace) -> int:
     result = run(args.inputs, out=out, write_lp=args.write_lp, report=not args.no_report,
                  mode=args.mode,
                  time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
-    print(format_summary(result.summary, out))
+    emit(format_summary(result.summary, out))
     return EXIT_SOLVED if result.status.has_solution else EXIT_FAILED
 
 
@@ -153,6 +154,14 @@ def _sweep(args: argparse.Namespace) -> int:
               file=sys.stderr)
     print(f"results: {written}")
     return EXIT_FAILED if result.failures else EXIT_SOLVED
+
+
+def emit(text: str) -> None:
+    """Print to stdout; a reader that closed the pipe early (``| head``) is not an error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def format_summary(s: dict[str, Any], out: Path) -> str:

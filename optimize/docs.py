@@ -50,6 +50,13 @@ lead * building[f,y]`.
 - **Sparse index sets.** A flow variable exists only on arcs allowed by stages and
   `links.csv`, for elements both ends can handle, for provenances that can reach it, and
   in years both ends can operate.
+- **Market pools.** Oxide and metal travel through one pool per element and provenance
+  (`oxide-pool`, `metal-pool`; `pool_balance`) instead of on an arc from every plant to
+  every plant of the next stage. With no arc-specific costs or limits the two are the same
+  model (the shipped objectives did not move), and arcs grow with S + T, not S x T. A plant
+  listed as `from` in `links.csv` keeps direct arcs; concentrate always goes mine to plant,
+  since each mine's assay must stay with its concentrate. `flows.csv` shows the pools as
+  nodes.
 - **Mines do not sell concentrate to the market**; concentrate only goes to separation.
 - **Demand before `required_from`** is not modelled (it may be met from any source).
 - **First fully covered year** (summary.json) is the first year from which every later

@@ -15,6 +15,9 @@ import pandas as pd
 
 from optimize.data.checks import load
 from optimize.data.modeldata import ModelData
+from optimize.model.network import METAL_POOL, OXIDE_POOL
+
+POOLS = {OXIDE_POOL: "oxide", METAL_POOL: "metal"}
 
 REL = 1e-6
 
@@ -68,6 +71,7 @@ class RunChecker:
         self.check_investments()
         self.check_capacity()
         self.check_flows_structure()
+        self.check_pools()
         self.check_balances()
         self.check_demand_and_offers()
         self.check_finance()
@@ -120,7 +124,12 @@ class RunChecker:
         for r in self.flows.itertuples():
             if r.tonnes < 0:
                 self.fail(f"negative flow {r}")
-            if r.source in data.facilities:
+            for node in (r.source, r.target):
+                if node in POOLS and POOLS[node] != r.commodity:
+                    self.fail(f"{r.commodity} through the {node}")
+            if r.source in POOLS:
+                pass
+            elif r.source in data.facilities:
                 fac = data.facilities[r.source]
                 if r.provenance == "clean" and fac.covered:
                     self.fail(f"clean {r.commodity} leaves {r.source} in covered {fac.country}")
@@ -139,7 +148,7 @@ class RunChecker:
                     self.fail(f"program {r.target} receives {r.provenance} {r.item}")
                 if prog.grade not in data.line_grades.get(r.source, ()):
                     self.fail(f"{r.source} cannot make {prog.grade}")
-            elif r.target != "market" and self.available_t(r.target, r.year) <= 0:
+            elif r.target not in ("market", *POOLS) and self.available_t(r.target, r.year) <= 0:
                 self.fail(f"{r.target} receives in {r.year} without capacity")
             if r.commodity == "concentrate":
                 mine = data.facilities[r.source]
@@ -149,6 +158,13 @@ class RunChecker:
             links = data.links.get(r.source)
             if links is not None and r.target not in links:
                 self.fail(f"{r.source} ships to {r.target}, not in links.csv")
+
+    def check_pools(self) -> None:
+        """What enters a pool leaves it, per commodity, element, provenance and year."""
+        keys = {(n, c, e, p, y) for (n, c, e, p, y) in [*self.in_by, *self.out_by] if n in POOLS}
+        for key in keys:
+            if not close(self.in_by[key], self.out_by[key]):
+                self.fail(f"pool_balance {key}: in {self.in_by[key]} != out {self.out_by[key]}")
 
     def mapped_in(self, f: str, commodity: str, e: str, o: str, y: int) -> float:
         """Input of ``commodity`` ``e`` into ``f`` whose provenance maps to output ``o``."""

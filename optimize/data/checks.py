@@ -20,6 +20,7 @@ from optimize.data.modeldata import (
 from optimize.data.registry import SETTINGS, STAGES
 from optimize.data.scenario import Trail, read_scenario
 from optimize.errors import InputError, Problem
+from optimize.model.network import RESERVED_NAMES
 
 NEXT_STAGE = dict(zip(STAGES, STAGES[1:], strict=False))
 SHARE_TOLERANCE = 1e-9
@@ -88,6 +89,9 @@ class _Checker:
     def facility_rows(self) -> None:
         t = self.inputs["facilities"]
         for line, r in t:
+            if r["facility"] in RESERVED_NAMES:
+                self.add(t, line, "facility", f"{r['facility']!r} is a reserved name "
+                                              "(a market node in the results)")
             if r["status"] == "candidate":
                 self.in_horizon(t, line, "earliest_fid", r["earliest_fid"])
             if r["status"] == "existing" and r["online_year"] is not None and self.end is not None \

@@ -7,7 +7,13 @@ from collections.abc import Callable
 import pyomo.environ as pyo
 
 from optimize.data.modeldata import ModelData
-from optimize.model.balances import magnet_balance, magnet_use, metal_balance, separation_balance
+from optimize.model.balances import (
+    magnet_balance,
+    magnet_use,
+    metal_balance,
+    pool_balance,
+    separation_balance,
+)
 from optimize.model.capacity import (
     magnet_capacity,
     metal_capacity,
@@ -30,6 +36,7 @@ CONSTRAINT_FAMILIES: tuple[Callable[[Build], None], ...] = (
     mine_capacity,
     separation_capacity,
     separation_balance,
+    pool_balance,
     metal_balance,
     metal_capacity,
     magnet_balance,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from optimize.model.capacity import metal_out_vars
 from optimize.model.context import Build, Terms, add_constraints, balance
+from optimize.model.network import METAL_POOL, OXIDE_POOL
 
 
 def maps_to(b: Build, f: str, provenance_in: str, provenance_out: str) -> bool:
@@ -30,6 +31,32 @@ def bought_terms(b: Build, f: str, e: str, o: str, y: int) -> Terms:
         if offer.item == e and maps_to(b, f, offer.provenance, o):
             terms.append((1.0, b.m.buy[k]))
     return terms
+
+
+def pool_balance(b: Build) -> None:
+    r"""What enters a market pool leaves it, per commodity, element, provenance and year.
+
+    Oxide from separation plants and metal from metal plants go through one pool per
+    element and provenance (``oxide-pool``, ``metal-pool``) unless links.csv ties a plant to
+    its targets; the pool keeps provenance, so chain of custody holds.
+
+    .. math::
+
+        \sum_s oxide_{s,pool,e,o,y} = \sum_t oxide_{pool,t,e,o,y}, \qquad
+        \sum_t metal_{t,pool,e,o,y} = \sum_l metal_{pool,l,e,o,y}
+    """
+    m, ix = b.m, b.ix
+    rows = {}
+    for commodity, pool, out, into, var in (("oxide", OXIDE_POOL, ix.oxide_out, ix.oxide_in,
+                                             m.oxide),
+                                            ("metal", METAL_POOL, ix.metal_out, ix.metal_in,
+                                             m.metal)):
+        keys = {k[1:] for k in [*out, *into] if k[0] == pool}
+        for e, o, y in sorted(keys):
+            leaving = [(1.0, var[k]) for k in out.get((pool, e, o, y), ())]
+            entering = [(1.0, var[k]) for k in into.get((pool, e, o, y), ())]
+            rows[(commodity, e, o, y)] = balance(leaving, entering)
+    add_constraints(b, "pool_balance", rows)
 
 
 def separation_balance(b: Build) -> None:

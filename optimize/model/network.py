@@ -9,6 +9,14 @@ from optimize.data.modeldata import Facility, ModelData
 
 Pair = tuple[str, str]  # (element, provenance)
 
+#: Market pools between stages. Oxide and metal carry no arc-specific cost or limit, so
+#: shipping through one pool per element and provenance is the same model as joining every
+#: plant to every plant of the next stage, with arcs growing with S + T instead of S x T.
+#: A plant listed as `from` in links.csv keeps direct arcs to its listed targets instead.
+OXIDE_POOL = "oxide-pool"
+METAL_POOL = "metal-pool"
+RESERVED_NAMES = frozenset({OXIDE_POOL, METAL_POOL, "market"})
+
 
 @dataclass(frozen=True)
 class Network:
@@ -72,6 +80,7 @@ def build_network(data: ModelData) -> Network:
     """Return the sparse index sets for ``data``."""
     fac = data.facilities
     op_years = {n: operating_years(f, data) for n, f in fac.items()}
+    op_years[OXIDE_POOL] = op_years[METAL_POOL] = tuple(data.years)
     fid_years = {n: candidate_fid_years(f, data) for n, f in fac.items() if f.candidate}
     mine_prov = {m: ("tainted" if fac[m].covered else "clean") for m in data.stage("mine")}
 
@@ -101,12 +110,25 @@ def build_network(data: ModelData) -> Network:
             for b, o in offers_by[("oxide", e)]:
                 buy_arcs.add((b, t))
                 metal_in[t].add((e, o))
+    metal_plants = data.stage("metal")
+    pooled: set[Pair] = set()
     for s in data.stage("separation"):
-        for t in _targets(data, s, "metal"):
-            for e, o in outputs[s]:
-                if (t, e) in data.recoveries and _overlap(op_years, s, t):
-                    oxide_arcs.append((s, t, e, o))
-                    metal_in[t].add((e, o))
+        if s in data.links:
+            for t in _targets(data, s, "metal"):
+                for e, o in outputs[s]:
+                    if (t, e) in data.recoveries and _overlap(op_years, s, t):
+                        oxide_arcs.append((s, t, e, o))
+                        metal_in[t].add((e, o))
+            continue
+        for e, o in outputs[s]:
+            if op_years[s] and any((t, e) in data.recoveries for t in metal_plants):
+                oxide_arcs.append((s, OXIDE_POOL, e, o))
+                pooled.add((e, o))
+    for t in metal_plants:
+        for e, o in sorted(pooled):
+            if (t, e) in data.recoveries and op_years[t]:
+                oxide_arcs.append((OXIDE_POOL, t, e, o))
+                metal_in[t].add((e, o))
     for t in data.stage("metal"):
         outputs[t] = sorted({(e, _out(fac[t], o)) for e, o in metal_in[t]})
 
@@ -122,12 +144,24 @@ def build_network(data: ModelData) -> Network:
             for b, o in offers_by[("metal", e)]:
                 buy_arcs.add((b, ln))
                 magnet_in[ln].add((e, _out(fac[ln], o)))
+    pooled_metal: set[Pair] = set()
     for t in data.stage("metal"):
-        for ln in _targets(data, t, "magnet"):
-            for e, o in outputs[t]:
-                if e in uses[ln] and _overlap(op_years, t, ln):
-                    metal_arcs.append((t, ln, e, o))
-                    magnet_in[ln].add((e, _out(fac[ln], o)))
+        if t in data.links:
+            for ln in _targets(data, t, "magnet"):
+                for e, o in outputs[t]:
+                    if e in uses[ln] and _overlap(op_years, t, ln):
+                        metal_arcs.append((t, ln, e, o))
+                        magnet_in[ln].add((e, _out(fac[ln], o)))
+            continue
+        for e, o in outputs[t]:
+            if op_years[t] and any(e in uses[ln] for ln in data.stage("magnet")):
+                metal_arcs.append((t, METAL_POOL, e, o))
+                pooled_metal.add((e, o))
+    for ln in data.stage("magnet"):
+        for e, o in sorted(pooled_metal):
+            if e in uses[ln] and op_years[ln]:
+                metal_arcs.append((METAL_POOL, ln, e, o))
+                magnet_in[ln].add((e, _out(fac[ln], o)))
 
     makes = []
     for ln in data.stage("magnet"):

@@ -122,7 +122,12 @@ def supply_and_demand(deliveries: pd.DataFrame, elements: pd.DataFrame) -> go.Fi
     return _layout(fig, "Clean supply and demand (t per year)", 260 * ((n + 1) // cols) + 120)
 
 
+POOL_X = {"oxide-pool": 0.375, "metal-pool": 0.625}
+
+
 def _node_x(name: str, stages: dict[str, str], offers: dict[str, str]) -> float:
+    if name in POOL_X:
+        return POOL_X[name]
     if name in stages:
         return {"mine": 0.01, "separation": 0.25, "metal": 0.5, "magnet": 0.75}[stages[name]]
     if name in offers:
@@ -135,7 +140,8 @@ def material_sankey(flows: pd.DataFrame, plan: pd.DataFrame, year: int) -> go.Fi
     f = flows[flows.year == year]
     f = f.groupby(["source", "target", "provenance"], as_index=False).tonnes.sum()
     stages = dict(zip(plan.facility, plan.stage, strict=True))
-    offers = {r.source: r.commodity for r in flows.itertuples() if r.source not in stages}
+    offers = {r.source: r.commodity for r in flows.itertuples()
+              if r.source not in stages and r.source not in POOL_X}
     names = list(dict.fromkeys([*f.source, *f.target]))
     index = {n: i for i, n in enumerate(names)}
     xs = [_node_x(n, stages, offers) for n in names]
