@@ -47,3 +47,23 @@ def test_unwritable_output_is_a_clear_error(tmp_path, capsys):
     assert main(["solve", "inputs/example", "--out", str(blocker / "run")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err and "bug" not in err
+
+
+def test_public_api_names_resolve_lazily():
+    import subprocess
+    import sys
+
+    import optimize
+
+    for name in optimize.__all__:
+        assert getattr(optimize, name) is not None, name
+    try:
+        optimize.no_such_name  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_name" in str(exc)
+    else:
+        raise AssertionError("unknown names must raise AttributeError")
+    code = "import sys, optimize; print('pyomo' in sys.modules, 'pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False"], "import optimize should not load Pyomo or pandas"

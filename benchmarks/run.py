@@ -1,0 +1,198 @@
+"""Where time goes, side by side: baseline and synthetic S, M, L, against the solver's floor.
+
+    python benchmarks/run.py [--sizes baseline,S,M,L] [--time-limit 600] [--skip-sweep]
+
+Each instance runs in a fresh process (so import time and peak memory are its own): import,
+validate, build, transfer to HiGHS, HiGHS's own run time (1% gap), extraction and writing,
+total and peak memory; then the floor: the same model written to MPS once and read by
+highspy alone. Prints the ratios of issue 6 and exits non-zero if one misses; the table goes
+to benchmarks/results.md with the machine and date. Benchmarks are not tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+CHILD = r"""
+import json, resource, sys, tempfile, time
+from pathlib import Path
+t0 = time.perf_counter()
+import optimize  # noqa: F401
+from optimize.data.checks import load_inputs
+from optimize.model import build_model
+from optimize.pipeline import make_summary, options_for
+from optimize.results.tables import extract
+from optimize.results.write import write_run
+from optimize.solve import HighsModel, new_highs
+t_import = time.perf_counter() - t0
+inputs, time_limit = sys.argv[1], float(sys.argv[2])
+t = time.perf_counter(); loaded = load_inputs(inputs); t_validate = time.perf_counter() - t
+t = time.perf_counter(); built = build_model(loaded.data); t_build = time.perf_counter() - t
+options = options_for(loaded.data, mip_gap=0.01, threads=1, time_limit_s=time_limit)
+t = time.perf_counter(); model = HighsModel(built, options); t_transfer = time.perf_counter() - t
+result = model.solve()
+t = time.perf_counter()
+tables = extract(built) if result.status.has_solution else None
+with tempfile.TemporaryDirectory() as d:
+    write_run(Path(d) / "run", make_summary(loaded, built, result, options, tables, t_build),
+              tables)
+t_extract = time.perf_counter() - t
+with tempfile.TemporaryDirectory() as d:
+    mps = str(Path(d) / "model.mps")
+    model.h.writeModel(mps)
+    h = new_highs()
+    t = time.perf_counter(); h.readModel(mps); t_floor = time.perf_counter() - t
+print(json.dumps({
+    "import": t_import, "validate": t_validate, "build": t_build, "transfer": t_transfer,
+    "highs": result.solve_seconds, "extract_write": t_extract, "floor_mps_read": t_floor,
+    "total": time.perf_counter() - t0, "status": str(result.status), "gap": result.mip_gap,
+    "nodes": result.nodes, "columns": result.n_variables, "rows": result.n_constraints,
+    "nonzeros": len(model.form.lp.a_matrix_.value_),
+    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+
+def instance(name: str, folder: Path) -> Path:
+    if name == "baseline":
+        return ROOT / "inputs" / "baseline"
+    sys.path.insert(0, str(HERE))
+    from generate import SIZES, generate
+
+    return generate(folder / name, SIZES[name], seed=0)
+
+
+def measure(path: Path, time_limit: float) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(time_limit)],
+                         capture_output=True, text=True, check=False, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"measuring {path} failed:\n{out.stderr[-2000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def sweep_speedup(folder: Path) -> tuple[float, float, float]:
+    """Return (1-worker seconds, 2-worker seconds, speed-up) for 16 budget scenarios of S."""
+    from optimize import sweep
+
+    base = instance("S", folder)
+    files = []
+    for i in range(16):
+        f = folder / f"s{i:02d}.toml"
+        f.write_text(f'base = "{base}"\n[[change]]\ntable = "funding"\ncolumn = "annual_musd"\n'
+                     f"multiply = {0.5 + 0.05 * i}\n")
+        files.append(f)
+    times = []
+    for workers in (1, 2):
+        t = time.perf_counter()
+        sweep.compare(files, folder / f"sweep-{workers}", workers=workers,
+                      overrides={"mip_gap": 0.01})
+        times.append(time.perf_counter() - t)
+    return times[0], times[1], times[0] / times[1]
+
+
+def resolve_overhead() -> float:
+    """Return the updated/rebuilt overhead ratio of benchmarks/resolve.py on the baseline."""
+    out = subprocess.run([sys.executable, str(HERE / "resolve.py"), "inputs/baseline"],
+                         capture_output=True, text=True, check=False, cwd=ROOT)
+    line = [ln for ln in out.stdout.splitlines() if "update/rebuild" in ln][-1]
+    return float(line.split("=")[1].split("%")[0]) / 100
+
+
+def fit_exponent(sizes: list[float], times: list[float]) -> float:
+    xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in times]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / \
+        sum((x - mx) ** 2 for x in xs)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="baseline,S,M,L")
+    p.add_argument("--time-limit", type=float, default=600)
+    p.add_argument("--skip-sweep", action="store_true")
+    args = p.parse_args()
+    names = args.sizes.split(",")
+    rows = {}
+    with tempfile.TemporaryDirectory() as d:
+        for name in names:
+            rows[name] = measure(instance(name, Path(d)), args.time_limit)
+            r = rows[name]
+            print(f"{name:>8}: {r['columns']:>9,} cols {r['nonzeros']:>10,} nnz | import "
+                  f"{r['import']:.2f} validate {r['validate']:.2f} build {r['build']:.2f} "
+                  f"transfer {r['transfer']:.2f} HiGHS {r['highs']:.2f} ({r['status']}, gap "
+                  f"{(r['gap'] or 0):.2%}) extract+write {r['extract_write']:.2f} total "
+                  f"{r['total']:.2f} s | peak {r['peak_mb']:.0f} MB | floor MPS read "
+                  f"{r['floor_mps_read']:.2f} s", flush=True)
+        sweep = None if args.skip_sweep else sweep_speedup(Path(d))
+    checks = []
+    if "L" in rows:
+        big = rows["L"]
+        checks.append(("L: build + transfer <= 5x MPS read",
+                       (big["build"] + big["transfer"]) / big["floor_mps_read"], 5.0))
+        checks.append(("L: build + transfer + extraction <= 10% of HiGHS",
+                       (big["build"] + big["transfer"] + big["extract_write"]) / big["highs"],
+                       0.10))
+        checks.append(("L: peak memory <= 1.5 GB", big["peak_mb"] / 1024, 1.5))
+    sized = [n for n in ("S", "M", "L") if n in rows]
+    if len(sized) >= 2:
+        exponent = fit_exponent([rows[n]["nonzeros"] for n in sized],
+                                [rows[n]["build"] for n in sized])
+        checks.append(("build time ~ size^k across S, M, L (size = nonzeros): k <= 1.15",
+                       exponent, 1.15))
+    checks.append(("re-solve overhead / rebuild overhead <= 10%", resolve_overhead(), 0.10))
+    if sweep is not None:
+        checks.append(("16-scenario sweep, 2 workers vs 1: speed-up >= 1.7", -sweep[2], -1.7))
+    print()
+    failed = False
+    lines = []
+    for label, value, limit in checks:
+        ok = value <= limit
+        failed |= not ok
+        shown = -value if label.startswith("16-scenario") else value
+        line = f"{'ok  ' if ok else 'MISS'} {label}: {shown:.3g}"
+        lines.append(line)
+        print(line)
+    write_results(rows, lines, sweep)
+    return 1 if failed else 0
+
+
+def write_results(rows: dict[str, dict[str, float]], lines: list[str],
+                  sweep: tuple[float, float, float] | None) -> None:
+    head = (f"## benchmarks/run.py, {date.today()} ({platform.node()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()})\n\n")
+    table = ["| instance | columns | nonzeros | import | validate | build | transfer | HiGHS "
+             "(1% gap) | status | extract + write | total | peak MB | floor: MPS read |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in rows.items():
+        table.append(f"| {name} | {r['columns']:,} | {r['nonzeros']:,} | {r['import']:.2f} | "
+                     f"{r['validate']:.2f} | {r['build']:.2f} | {r['transfer']:.2f} | "
+                     f"{r['highs']:.2f} | {r['status']} | {r['extract_write']:.2f} | "
+                     f"{r['total']:.2f} | {r['peak_mb']:.0f} | {r['floor_mps_read']:.2f} |")
+    extra = []
+    if sweep is not None:
+        extra.append(f"\n16-scenario sweep (S, 1% gap): 1 worker {sweep[0]:.1f} s, 2 workers "
+                     f"{sweep[1]:.1f} s.\n")
+    text = head + "\n".join(table) + "\n\n" + "\n".join(f"- {ln}" for ln in lines) + "\n" + \
+        "".join(extra)
+    results = HERE / "results.md"
+    old = results.read_text() if results.exists() else "# Benchmark results\n\n"
+    marker = "## benchmarks/run.py"
+    kept = old.split(marker)[0].rstrip() + "\n\n"
+    results.write_text(kept + text)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
