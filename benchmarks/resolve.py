@@ -12,11 +12,25 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 
 from optimize.data.checks import load_inputs
 from optimize.model import build_model
 from optimize.pipeline import options_for
 from optimize.solve import HighsModel
+
+
+def timed(label: str, scale: float, model_for: Callable[[], HighsModel]) -> float:
+    """Time getting the model, scaling its budgets and solving; return the overhead (s)."""
+    t = time.perf_counter()
+    model = model_for()
+    model.scale_budgets(scale)
+    result = model.solve()
+    wall = time.perf_counter() - t
+    overhead = wall - result.solve_seconds
+    print(f"{label:<8} scale {scale:4.2f}: wall {wall:6.2f} s, HiGHS {result.solve_seconds:6.2f} s,"
+          f" overhead {overhead:5.2f} s, objective {result.objective_musd:.4f}")
+    return overhead
 
 
 def main() -> int:
@@ -26,31 +40,14 @@ def main() -> int:
     args = p.parse_args()
     scales = [float(s) for s in args.scales.split(",")]
 
-    rebuild_overhead, update_overhead = [], []
-    persistent = None
-    for scale in scales:
-        t = time.perf_counter()
+    def rebuilt() -> HighsModel:
         loaded = load_inputs(args.inputs)
-        options = options_for(loaded.data, threads=1)
-        model = HighsModel(build_model(loaded.data), options)
-        model.scale_budgets(scale)
-        result = model.solve()
-        wall = time.perf_counter() - t
-        rebuild_overhead.append(wall - result.solve_seconds)
-        print(f"rebuild  scale {scale:4.2f}: wall {wall:6.2f} s, HiGHS {result.solve_seconds:6.2f}"
-              f" s, overhead {rebuild_overhead[-1]:5.2f} s, objective "
-              f"{result.objective_musd:.4f}")
+        return HighsModel(build_model(loaded.data), options_for(loaded.data, threads=1))
+
     loaded = load_inputs(args.inputs)
     persistent = HighsModel(build_model(loaded.data), options_for(loaded.data, threads=1))
-    for scale in scales:
-        t = time.perf_counter()
-        persistent.scale_budgets(scale)
-        result = persistent.solve()
-        wall = time.perf_counter() - t
-        update_overhead.append(wall - result.solve_seconds)
-        print(f"update   scale {scale:4.2f}: wall {wall:6.2f} s, HiGHS {result.solve_seconds:6.2f}"
-              f" s, overhead {update_overhead[-1]:5.2f} s, objective "
-              f"{result.objective_musd:.4f}")
+    rebuild_overhead = [timed("rebuild", s, rebuilt) for s in scales]
+    update_overhead = [timed("update", s, lambda: persistent) for s in scales]
     a = sum(rebuild_overhead) / len(rebuild_overhead)
     b = sum(update_overhead) / len(update_overhead)
     print(f"\nmean overhead per scenario: rebuild {a:.3f} s, update {b:.3f} s; "
