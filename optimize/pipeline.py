@@ -38,10 +38,12 @@ def options_for(data: ModelData, **overrides: Any) -> SolveOptions:
 
 
 def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path | None = None,
-        report: bool = False, **overrides: Any) -> RunResult:
+        report: bool = False, tag: dict[str, Any] | None = None,
+        **overrides: Any) -> RunResult:
     """Solve the inputs folder and, when ``out`` is given, write its run folder.
 
-    ``report`` also writes ``report.html`` (plots of the tables) into the run folder.
+    ``report`` also writes ``report.html`` (plots of the tables) into the run folder; ``tag``
+    adds fields to summary.json (a sweep's run id).
 
     ``overrides`` are SolveOptions fields (mode, time_limit_s, mip_gap, threads).
     Raises InputError on invalid inputs; solver outcomes are reported in the summary.
@@ -57,6 +59,7 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
     result = solve(built, options)
     tables = extract(built) if result.status.has_solution else None
     summary = make_summary(loaded, built, result, options, tables, build_seconds)
+    summary.update(tag or {})
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         write_run(out_path, summary, tables, before_swap=_write_report if report else None)

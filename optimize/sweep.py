@@ -68,21 +68,16 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
 def solve_scenario(inputs: str, out: str, overrides: dict[str, Any]) -> list[dict[str, Any]]:
     """Solve one inputs folder or scenario into ``out``; bad input is a row, not a crash."""
     try:
-        summary = run(inputs, out=out, **overrides).summary
+        return [run(inputs, out=out, tag={"run_id": uuid.uuid4().hex}, **overrides).summary]
     except InputError as exc:
         return [{"scenario": scenario_name(inputs), "status": "invalid",
                  "message": exc.report()}]
-    summary["run_id"] = uuid.uuid4().hex
-    (Path(out) / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
-    return [summary]
 
 
 def solve_frontier(inputs: str, scales: list[float], runs: str,
                    overrides: dict[str, Any]) -> list[dict[str, Any]]:
     """Solve ``max_coverage`` at each budget scale, building the model once for all of them."""
     loaded = load_inputs(inputs)
-    if loaded.data.funding is None:
-        raise InputError([])  # pragma: no cover - checked before jobs are made
     options = options_for(loaded.data, **{**overrides, "mode": "max_coverage"})
     started = time.perf_counter()
     built = build_model(loaded.data)
