@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--no-report", action="store_true", help="do not write report.html")
     r = sub.add_parser("report", help="write report.html for a run, compare or frontier folder")
     r.add_argument("folder", type=Path, help="e.g. results/baseline")
+    r.add_argument("--year", type=int, help="year of the material-flow diagram (default: last)")
     c = sub.add_parser("compare", help="solve scenarios in parallel and compare them side by side")
     c.add_argument("scenarios", type=Path, nargs="+", help="inputs folders or scenario files")
     c.add_argument("--mode", choices=("min_subsidy", "max_coverage"))
@@ -110,7 +111,7 @@ def _report(args: argparse.Namespace) -> int:
     from optimize.report.html import write_report
 
     try:
-        path = write_report(args.folder)
+        path = write_report(args.folder, args.year)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID

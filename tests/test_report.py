@@ -130,6 +130,8 @@ def test_solve_writes_the_report_unless_told_not_to(tmp_path):
     assert main(["report", str(tmp_path / "b")]) == 0
     assert (tmp_path / "b" / "report.html").exists()
     assert main(["report", str(tmp_path)]) == 2
+    assert main(["report", str(tmp_path / "b"), "--year", "2030"]) == 0
+    assert "Material flows in 2030" in (tmp_path / "b" / "report.html").read_text()
 
 
 def _render(path: Path) -> tuple[int, list[str], bytes]:

@@ -77,8 +77,8 @@ def _assumptions(s: dict[str, Any]) -> str:
     return "<ul>" + "".join(parts) + "</ul>"
 
 
-def run_report(folder: Path) -> str:
-    """Return the report of a run folder."""
+def run_report(folder: Path, year: int | None = None) -> str:
+    """Return the report of a run folder; the flow diagram shows ``year`` (default: the last)."""
     run = figures.read_run(folder)
     s = run.summary
     body = [f"<h1>ree-plan: {html.escape(str(s.get('scenario')))}</h1>",
@@ -87,7 +87,7 @@ def run_report(folder: Path) -> str:
         body.append("<p>No plan was found, so there is nothing to plot.</p>")
         return _page(f"ree-plan {s.get('scenario')}", body)
     plan = run["plan"]
-    year = _busiest_year(run["flows"])
+    year = year if year is not None else _last_year(run["flows"])
     body += ["<h2>Investment timeline</h2>", _figure(figures.investment_timeline(plan), "gantt"),
              "<h2>Supply and demand</h2>",
              _figure(figures.supply_and_demand(run["deliveries"], run["elements"]), "supply"),
@@ -102,7 +102,7 @@ def run_report(folder: Path) -> str:
     return _page(f"ree-plan {s.get('scenario')}", body)
 
 
-def _busiest_year(flows: pd.DataFrame) -> int:
+def _last_year(flows: pd.DataFrame) -> int:
     """Return the last year with flows (a year with the plan in place), else 0."""
     return int(flows.year.max()) if not flows.empty else 0
 
@@ -126,15 +126,18 @@ def frontier_report(folder: Path) -> str:
         "<h2>Frontier</h2>", _table(table), "<h2>Order of entry</h2>", _table(entry)])
 
 
-def write_report(folder: str | Path) -> Path:
-    """Write ``report.html`` into a run, compare or frontier folder (atomically)."""
+def write_report(folder: str | Path, year: int | None = None) -> Path:
+    """Write ``report.html`` into a run, compare or frontier folder (atomically).
+
+    ``year`` picks the year of a run's material-flow diagram (default: the last year).
+    """
     folder = Path(folder)
     if (folder / "comparison.csv").exists():
         text = compare_report(folder)
     elif (folder / "frontier.csv").exists():
         text = frontier_report(folder)
     elif (folder / "summary.json").exists():
-        text = run_report(folder)
+        text = run_report(folder, year)
     else:
         raise FileNotFoundError(f"{folder} is not a run, compare or frontier folder")
     fd, tmp = tempfile.mkstemp(prefix=".report-", dir=folder)
