@@ -149,7 +149,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
     print(f"report: {write_report(result.folder)}")
     for key, why in sorted(result.failures.items()):
-        print(f"failed: {key}: {why.splitlines()[0]}", file=sys.stderr)
+        detail = " ".join(line.strip() for line in why.splitlines())
+        print(f"failed: {key}: {detail[:400]}", file=sys.stderr)
     if result.failures:
         print("finished runs are kept; fix what failed and run again with --resume",
               file=sys.stderr)
