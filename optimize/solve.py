@@ -108,11 +108,6 @@ def new_highs() -> highspy.Highs:
     return h
 
 
-def highs_version() -> str:
-    """Return ``HiGHS x.y.z``."""
-    return f"HiGHS {new_highs().version()}"
-
-
 @dataclass
 class StandardForm:
     """The model as matrices: columns, rows, and one cost row per objective part."""

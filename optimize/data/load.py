@@ -309,8 +309,3 @@ def type_inputs(raw: RawInputs, folder: Path, problems: list[Problem]) -> Inputs
     """Type every table of the raw inputs (the per-table validation layer)."""
     return Inputs(folder, type_settings(raw.settings, problems),
                   {name: type_table(t, problems) for name, t in raw.tables.items()})
-
-
-def read_inputs(folder: Path, problems: list[Problem]) -> Inputs:
-    """Read and type every table of ``folder``; problems are appended, never raised."""
-    return type_inputs(read_raw_inputs(folder, problems), folder, problems)

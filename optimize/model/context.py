@@ -24,11 +24,6 @@ class Build:
     net: Network
     ix: Incidence
 
-    def vars(self, name: str, keys: Any) -> list[Any]:
-        """Return the variables ``name[k]`` for ``keys`` (an iterable of index tuples)."""
-        var = self.m.component(name)
-        return [var[k] for k in keys]
-
 
 def linear(terms: Terms, constant: float = 0.0) -> Any:
     """Return ``constant + sum(coef * var)`` as one Pyomo linear expression."""

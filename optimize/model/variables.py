@@ -43,7 +43,6 @@ class Incidence:
     deliver_by_program: dict[Any, list[Key]] = field(default_factory=dict)
     sell_oxide_by: dict[Any, list[Key]] = field(default_factory=dict)
     sell_metal_by: dict[Any, list[Key]] = field(default_factory=dict)
-    sell_magnet_by: dict[Any, list[Key]] = field(default_factory=dict)
     fid_by_facility: dict[Any, list[Key]] = field(default_factory=dict)
     fund_by: dict[Any, list[Key]] = field(default_factory=dict)
     fund_by_program_year: dict[Any, list[Key]] = field(default_factory=dict)
@@ -114,7 +113,6 @@ def declare_variables(m: pyo.ConcreteModel, data: ModelData, net: Network) -> In
         deliver_by_program=group(deliver, lambda k: (k[1], k[2])),
         sell_oxide_by=group(sell_oxide, lambda k: (k[0], k[1], k[2], k[3])),
         sell_metal_by=group(sell_metal, lambda k: (k[0], k[1], k[2], k[3])),
-        sell_magnet_by=group(make, lambda k: (k[0], k[1], k[2], k[3])),
         fid_by_facility=group(fid, lambda k: k[0]),
         fund_by=group(fund, lambda k: (k[1], k[2], k[3])),
         fund_by_program_year=group(fund, lambda k: (k[0], k[2])),
