@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from optimize.data.modeldata import Facility, ModelData
@@ -76,6 +77,38 @@ def _out(f: Facility, provenance: str) -> str:
     return "tainted" if f.covered else provenance
 
 
+def _stage_arcs(data: ModelData, op_years: dict[str, tuple[int, ...]], stage: str, to: str,
+                outputs: dict[str, list[Pair]], accepts: Callable[[str, str], bool],
+                pool: str) -> tuple[list[tuple[str, str, str, str]], dict[str, set[Pair]]]:
+    """Return the arcs from ``stage`` to ``to`` and what each receiver gets, before its mapping.
+
+    A plant listed as `from` in links.csv ships straight to its listed targets; every other
+    plant ships into ``pool``, which feeds every receiver that ``accepts`` the element.
+    """
+    receivers = data.stage(to)
+    arcs: list[tuple[str, str, str, str]] = []
+    received: dict[str, set[Pair]] = defaultdict(set)
+    pooled: set[Pair] = set()
+    for s in data.stage(stage):
+        if s in data.links:
+            for t in _targets(data, s, to):
+                for e, o in outputs[s]:
+                    if accepts(t, e) and _overlap(op_years, s, t):
+                        arcs.append((s, t, e, o))
+                        received[t].add((e, o))
+            continue
+        for e, o in outputs[s]:
+            if op_years[s] and any(accepts(t, e) for t in receivers):
+                arcs.append((s, pool, e, o))
+                pooled.add((e, o))
+    for t in receivers:
+        for e, o in sorted(pooled):
+            if accepts(t, e) and op_years[t]:
+                arcs.append((pool, t, e, o))
+                received[t].add((e, o))
+    return arcs, received
+
+
 def build_network(data: ModelData) -> Network:
     """Return the sparse index sets for ``data``."""
     fac = data.facilities
@@ -101,7 +134,7 @@ def build_network(data: ModelData) -> Network:
     for (b, _y), offer in data.offers.items():
         offers_by[(offer.commodity, offer.item)].add((b, offer.provenance))
 
-    oxide_arcs, buy_arcs = [], set()
+    buy_arcs = set()
     metal_in: dict[str, set[Pair]] = defaultdict(set)
     for t in data.stage("metal"):
         for e in data.elements:
@@ -110,25 +143,10 @@ def build_network(data: ModelData) -> Network:
             for b, o in offers_by[("oxide", e)]:
                 buy_arcs.add((b, t))
                 metal_in[t].add((e, o))
-    metal_plants = data.stage("metal")
-    pooled: set[Pair] = set()
-    for s in data.stage("separation"):
-        if s in data.links:
-            for t in _targets(data, s, "metal"):
-                for e, o in outputs[s]:
-                    if (t, e) in data.recoveries and _overlap(op_years, s, t):
-                        oxide_arcs.append((s, t, e, o))
-                        metal_in[t].add((e, o))
-            continue
-        for e, o in outputs[s]:
-            if op_years[s] and any((t, e) in data.recoveries for t in metal_plants):
-                oxide_arcs.append((s, OXIDE_POOL, e, o))
-                pooled.add((e, o))
-    for t in metal_plants:
-        for e, o in sorted(pooled):
-            if (t, e) in data.recoveries and op_years[t]:
-                oxide_arcs.append((OXIDE_POOL, t, e, o))
-                metal_in[t].add((e, o))
+    oxide_arcs, received = _stage_arcs(data, op_years, "separation", "metal", outputs,
+                                       lambda t, e: (t, e) in data.recoveries, OXIDE_POOL)
+    for t, pairs in received.items():
+        metal_in[t] |= pairs
     for t in data.stage("metal"):
         outputs[t] = sorted({(e, _out(fac[t], o)) for e, o in metal_in[t]})
 
@@ -137,31 +155,16 @@ def build_network(data: ModelData) -> Network:
                     if kg > 0})
         for ln in data.stage("magnet")
     }
-    metal_arcs = []
     magnet_in: dict[str, set[Pair]] = defaultdict(set)
     for ln in data.stage("magnet"):
         for e in uses[ln]:
             for b, o in offers_by[("metal", e)]:
                 buy_arcs.add((b, ln))
                 magnet_in[ln].add((e, _out(fac[ln], o)))
-    pooled_metal: set[Pair] = set()
-    for t in data.stage("metal"):
-        if t in data.links:
-            for ln in _targets(data, t, "magnet"):
-                for e, o in outputs[t]:
-                    if e in uses[ln] and _overlap(op_years, t, ln):
-                        metal_arcs.append((t, ln, e, o))
-                        magnet_in[ln].add((e, _out(fac[ln], o)))
-            continue
-        for e, o in outputs[t]:
-            if op_years[t] and any(e in uses[ln] for ln in data.stage("magnet")):
-                metal_arcs.append((t, METAL_POOL, e, o))
-                pooled_metal.add((e, o))
-    for ln in data.stage("magnet"):
-        for e, o in sorted(pooled_metal):
-            if e in uses[ln] and op_years[ln]:
-                metal_arcs.append((METAL_POOL, ln, e, o))
-                magnet_in[ln].add((e, _out(fac[ln], o)))
+    metal_arcs, received = _stage_arcs(data, op_years, "metal", "magnet", outputs,
+                                       lambda ln, e: e in uses[ln], METAL_POOL)
+    for ln, pairs in received.items():
+        magnet_in[ln] |= {(e, _out(fac[ln], o)) for e, o in pairs}
 
     makes = []
     for ln in data.stage("magnet"):
