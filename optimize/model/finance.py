@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from optimize.data.modeldata import ModelData
 from optimize.model.capacity import metal_out_vars, used_terms
 from optimize.model.context import Build, Terms, add_constraints, linear
 from optimize.model.investment import capex_terms, operating_terms
@@ -118,11 +119,14 @@ def subsidy_terms(b: Build) -> Terms:
     return terms
 
 
+def penalty_musd_per_t(data: ModelData, program: str, year: int) -> float:
+    """Return the discounted penalty of a t of the program's demand not delivered, in MUSD."""
+    return data.discount(year) * MUSD_PER_T_USD_PER_KG * data.programs[program].penalty_usd_per_kg
+
+
 def penalty_terms(b: Build) -> Terms:
     """Return the penalty NPV of shortfalls, in MUSD."""
-    data = b.data
-    return [(data.discount(y) * MUSD_PER_T_USD_PER_KG * data.programs[p].penalty_usd_per_kg,
-             b.m.short[p, y]) for p, y in b.m.short_index]
+    return [(penalty_musd_per_t(b.data, p, y), b.m.short[p, y]) for p, y in b.m.short_index]
 
 
 def objective(b: Build) -> None:

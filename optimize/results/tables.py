@@ -11,7 +11,12 @@ from optimize.data.modeldata import Facility, ModelData
 from optimize.model import Build
 from optimize.model.capacity import used_terms
 from optimize.model.context import value_of
-from optimize.model.finance import cost_terms, revenue_terms, salvage_coefficient
+from optimize.model.finance import (
+    cost_terms,
+    penalty_musd_per_t,
+    revenue_terms,
+    salvage_coefficient,
+)
 from optimize.model.investment import capacity_terms, capex_terms
 
 #: Values smaller than this (t or MUSD) are solver noise and are written as 0 / left out.
@@ -279,9 +284,8 @@ def summary_numbers(b: Build, tables: Tables, data: ModelData) -> dict[str, Any]
     return {
         "subsidy_npv_musd": _clean(pyo.value(b.m.subsidy_npv)),
         "penalty_npv_musd": _clean(pyo.value(b.m.penalty_npv)),
-        "penalty_npv_if_none_musd": sum(
-            data.discount(y) * 1e-3 * data.programs[p].penalty_usd_per_kg * data.demand_t(p, y)
-            for p in data.programs for y in data.years),
+        "penalty_npv_if_none_musd": sum(penalty_musd_per_t(data, p, y) * data.demand_t(p, y)
+                                        for p in data.programs for y in data.years),
         "salvage_musd": salvage_musd(b),
         "shortfall_t": {p: float(d[d.program == p].shortfall_t.sum()) for p in data.programs},
         "coverage": coverage(d),
