@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -149,6 +150,14 @@ class ModelData:
         if year < p.required_from:
             return 0.0
         return self.demand_units.get((program, year), 0.0) * p.kg_per_unit / 1000.0
+
+    @cached_property
+    def mine_assays(self) -> Mapping[str, tuple[tuple[str, float], ...]]:
+        """Return each mine's ``(element, share)`` pairs, in assays order."""
+        out: dict[str, list[tuple[str, float]]] = {}
+        for (f, e), share in self.assays.items():
+            out.setdefault(f, []).append((e, share))
+        return frozen({f: tuple(pairs) for f, pairs in out.items()})
 
     def stage(self, stage: str) -> list[str]:
         """Return the names of the facilities of a stage, in input order."""

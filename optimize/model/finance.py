@@ -16,7 +16,7 @@ def concentrate_value(b: Build, mine: str, y: int) -> float:
     """Return what a t of the mine's concentrate (t TREO) is paid, in USD/kg TREO."""
     data = b.data
     payable = sum(share * data.prices[("oxide", e, y)]
-                  for (f, e), share in data.assays.items() if f == mine)
+                  for e, share in data.mine_assays.get(mine, ()))
     return data.facilities[mine].payability * payable
 
 
@@ -80,18 +80,23 @@ def operating_support(b: Build) -> None:
 
         support_{f,y} \ge cost_{f,y} - revenue_{f,y}, \qquad support_{f,y} \ge 0
     """
-    m, data = b.m, b.data
-    has_support = set(m.support_index)
     rows = {}
-    for f in data.facilities:
+    for f in b.data.facilities:
         for y in b.net.op_years[f]:
-            net = cost_terms(b, f, y) + [(-c, v) for c, v in revenue_terms(b, f, y)]
-            if not any(c for c, _ in net):
-                continue
-            if (f, y) in has_support:
-                net.append((-1.0, m.support[f, y]))
-            rows[(f, y)] = linear(net) <= 0
+            terms = support_terms(b, f, y)
+            if terms is not None:
+                rows[(f, y)] = linear(terms) <= 0
     add_constraints(b, "operating_support", rows)
+
+
+def support_terms(b: Build, f: str, y: int) -> Terms | None:
+    """Return ``cost - revenue - support`` of ``f`` in ``y``, or None when no money flows."""
+    net = cost_terms(b, f, y) + [(-c, v) for c, v in revenue_terms(b, f, y)]
+    if not any(c for c, _ in net):
+        return None
+    if (f, y) in b.m.support_index:
+        net.append((-1.0, b.m.support[f, y]))
+    return net
 
 
 def salvage_coefficient(b: Build, f: str, fid_year: int) -> float:

@@ -121,7 +121,7 @@ def build_network(data: ModelData) -> Network:
     sep_in: dict[str, set[Pair]] = defaultdict(set)
     for m in data.stage("mine"):
         for s in _targets(data, m, "separation"):
-            elements = {e for (mm, e), share in data.assays.items() if mm == m and share > 0}
+            elements = {e for e, share in data.mine_assays.get(m, ()) if share > 0}
             feeds = {(e, mine_prov[m]) for e in elements if (s, e) in data.recoveries}
             if feeds and _overlap(op_years, m, s):
                 conc_arcs.append((m, s))
