@@ -21,7 +21,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -30,7 +30,16 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from optimize.data.modeldata import ModelData
 from optimize.model import Build
+from optimize.model.context import Terms
+from optimize.model.parameters import (
+    StructureChanged,
+    coefficient_rows,
+    objective_terms,
+    row_bounds,
+    same_structure,
+)
 
 INTEGRALITY_TOLERANCE = 1e-6
 #: In max_coverage, the shortfall penalty may exceed its first-stage optimum by this much
@@ -209,8 +218,10 @@ def _run(h: highspy.Highs, has_integers: bool) -> tuple[Status, str, float]:
 class HighsModel:
     """A built model held in HiGHS, to solve once or re-solve after parameter changes.
 
-    Parameter-only scenarios (budgets here) change row bounds in place instead of rebuilding
-    the Pyomo model and compiling it again (see benchmarks/resolve.py for the speed-up).
+    Parameter-only scenarios (prices, offers, demand, penalties, budgets: see
+    ``optimize.model.parameters``) change matrix coefficients, row bounds and costs in place
+    instead of rebuilding the Pyomo model and compiling it again (``update``,
+    ``scale_budgets``; benchmarks/resolve.py measures the speed-up).
     """
 
     def __init__(self, b: Build, options: SolveOptions) -> None:
@@ -230,15 +241,66 @@ class HighsModel:
         self.budget_rows = np.array([i for i, row in enumerate(self.form.rows)
                                      if row.constraint.parent_component() in budget], dtype=int)
         self.budget_upper = np.asarray(self.form.lp.row_upper_)[self.budget_rows]
+        self.budget_scale = 1.0
+        self._coefficients: dict[int, dict[int, float]] | None = None
+        self._index: tuple[dict[int, int], dict[int, int]] | None = None
 
     def scale_budgets(self, scale: float) -> None:
         """Set every annual and total budget to ``scale`` times its input value."""
+        self.budget_scale = scale
         n = len(self.budget_rows)
         if n:
-            lower = np.asarray(self.form.lp.row_lower_)[self.budget_rows]
-            # present at runtime, missing from highspy 1.16's type stubs
-            self.h.changeRowsBounds(  # type: ignore[attr-defined]
-                n, self.budget_rows, lower, self.budget_upper * scale)
+            self._row_bounds(self.budget_rows, np.full(n, -math.inf), self.budget_upper * scale)
+
+    def _row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        # present at runtime, missing from highspy 1.16's type stubs
+        self.h.changeRowsBounds(len(rows), rows, lower, upper)  # type: ignore[attr-defined]
+
+    def update(self, data: ModelData) -> float:
+        """Take ``data``'s parameters in place (prices, offers, demand, penalties, budgets).
+
+        ``data`` must build the same model up to parameter values (``same_structure``);
+        otherwise this raises StructureChanged and changes nothing. Afterwards ``self.b``
+        carries ``data``, so results are extracted with it; the Pyomo rows keep the numbers
+        they were built with: HiGHS holds the model being solved. A budget scale set by
+        ``scale_budgets`` carries over. Returns the seconds taken.
+        """
+        started = time.perf_counter()
+        if not same_structure(data, self.b.data):
+            raise StructureChanged("the data differ from the built model in more than "
+                                   "parameters")
+        new = replace(self.b, data=data)
+        if self._index is None:
+            self._index = ({id(v): j for j, v in enumerate(self.form.columns)},
+                           {id(r.constraint): i for i, r in enumerate(self.form.rows)})
+        col, row = self._index
+        # everything is computed before HiGHS is touched: a StructureChanged changes nothing
+        bounds = {row[id(r)]: (lo, up) for r, lo, up in row_bounds(new)}
+        penalty = np.zeros(len(self.form.columns))
+        for j, c in _by_column(objective_terms(new), col).items():
+            penalty[j] = c
+        if _prices_differ(data, self.b.data):
+            now = {row[id(r)]: _by_column(t, col) for r, t in coefficient_rows(new)}
+            if self._coefficients is None:
+                self._coefficients = {row[id(r)]: _by_column(t, col)
+                                      for r, t in coefficient_rows(self.b)}
+            for i, coefs in now.items():
+                before = self._coefficients[i]
+                for j in coefs.keys() | before.keys():
+                    if coefs.get(j, 0.0) != before.get(j, 0.0):
+                        self.h.changeCoeff(i, j, coefs.get(j, 0.0))
+            self._coefficients = now
+        self.budget_upper = np.array([bounds[i][1] for i in self.budget_rows])
+        for i in self.budget_rows:
+            bounds[i] = (-math.inf, bounds[i][1] * self.budget_scale)
+        if bounds:
+            index = np.fromiter(bounds, dtype=int, count=len(bounds))
+            self._row_bounds(index, np.array([bounds[i][0] for i in index]),
+                             np.array([bounds[i][1] for i in index]))
+        self.form.cost_penalty = penalty
+        self.b = new
+        self.transfer_seconds = 0.0  # nothing was handed over again
+        return time.perf_counter() - started
 
     def _costs(self, costs: np.ndarray) -> None:
         n = self.form.lp.num_col_
@@ -254,6 +316,7 @@ class HighsModel:
             solver=f"HiGHS {h.version()}", transfer_seconds=self.transfer_seconds,
         )
         added_row = None
+        h.clearSolver()  # no basis or plan from an earlier solve: each solve starts afresh
         try:
             if self.options.mode == "max_coverage":
                 self._costs(form.cost_penalty)
@@ -297,6 +360,22 @@ class HighsModel:
         result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x)
         objective = float((form.cost_subsidy + form.cost_penalty) @ x)
         result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
+
+
+def _prices_differ(a: ModelData, b: ModelData) -> bool:
+    """Return whether ``operating_support`` coefficients may differ between ``a`` and ``b``."""
+    return a.prices != b.prices or a.offers != b.offers
+
+
+def _by_column(terms: Terms, col: dict[int, int]) -> dict[int, float]:
+    """Return the terms' coefficients summed by column index."""
+    out: dict[int, float] = {}
+    for c, v in terms:
+        j = col.get(id(v))
+        if j is None:
+            raise StructureChanged(f"{v.name} is not a column of the built model")
+        out[j] = out.get(j, 0.0) + c
+    return out
 
 
 def solve(b: Build, options: SolveOptions) -> SolveResult:

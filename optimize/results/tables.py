@@ -14,8 +14,10 @@ from optimize.model.context import value_of
 from optimize.model.finance import (
     cost_terms,
     penalty_musd_per_t,
+    penalty_terms,
     revenue_terms,
     salvage_coefficient,
+    subsidy_terms,
 )
 from optimize.model.investment import capacity_terms, capex_terms
 
@@ -275,15 +277,15 @@ def coverage(deliveries: pd.DataFrame) -> dict[str, dict[str, float | None]]:
 
 def summary_numbers(b: Build, tables: Tables, data: ModelData) -> dict[str, Any]:
     """Return the plan-derived fields of summary.json."""
-    import pyomo.environ as pyo
-
     d = tables["deliveries"]
     plan = tables["plan"]
     funded = plan[plan.fid_year.notna()]
     fund = tables["funding"]
     return {
-        "subsidy_npv_musd": _clean(pyo.value(b.m.subsidy_npv)),
-        "penalty_npv_musd": _clean(pyo.value(b.m.penalty_npv)),
+        # from the terms with b's data, not the built Expressions: a model updated in place
+        # (HighsModel.update) keeps the numbers it was built with in its Pyomo objects
+        "subsidy_npv_musd": _clean(value_of(subsidy_terms(b))),
+        "penalty_npv_musd": _clean(value_of(penalty_terms(b))),
         "penalty_npv_if_none_musd": sum(penalty_musd_per_t(data, p, y) * data.demand_t(p, y)
                                         for p in data.programs for y in data.years),
         "salvage_musd": salvage_musd(b),
