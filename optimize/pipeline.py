@@ -10,9 +10,10 @@ from typing import Any
 from optimize.data.checks import LoadedInputs, load_inputs
 from optimize.data.modeldata import ModelData
 from optimize.model import Build, build_model
+from optimize.model.parameters import StructureChanged
 from optimize.results.tables import Tables, extract, summary_numbers
 from optimize.results.write import write_run
-from optimize.solve import SolveOptions, SolveResult, Status, solve
+from optimize.solve import HighsModel, SolveOptions, SolveResult, Status
 
 
 @dataclass
@@ -37,13 +38,39 @@ def options_for(data: ModelData, **overrides: Any) -> SolveOptions:
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
+class ModelCache:
+    """The last model built, kept so that a run differing only in parameters updates it.
+
+    Parameters are prices, offers, demand, penalties and budgets (``optimize.model.parameters``);
+    any other difference, or other solve options, builds afresh and drops the old model.
+    """
+
+    def __init__(self) -> None:
+        self.model: HighsModel | None = None
+
+    def model_for(self, data: ModelData, options: SolveOptions) -> tuple[HighsModel, float, bool]:
+        """Return ``(model, seconds, updated)``: the kept model updated to ``data``, or anew."""
+        if self.model is not None and self.model.options == options:
+            try:
+                return self.model, self.model.update(data), True
+            except StructureChanged:
+                pass
+        self.model = None  # let the old model go before the new one takes memory
+        started = time.perf_counter()
+        built = build_model(data)
+        build_seconds = time.perf_counter() - started
+        self.model = HighsModel(built, options)
+        return self.model, build_seconds, False
+
+
 def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path | None = None,
         report: bool = False, tag: dict[str, Any] | None = None,
-        **overrides: Any) -> RunResult:
+        cache: ModelCache | None = None, **overrides: Any) -> RunResult:
     """Solve the inputs folder and, when ``out`` is given, write its run folder.
 
     ``report`` also writes ``report.html`` (plots of the tables) into the run folder; ``tag``
-    adds fields to summary.json (a sweep's run id).
+    adds fields to summary.json (a sweep's run id). With a ``cache``, a model kept from an
+    earlier run is updated in place when only parameters differ (summary ``model``).
 
     ``overrides`` are SolveOptions fields (mode, time_limit_s, mip_gap, threads).
     Raises InputError on invalid inputs; solver outcomes are reported in the summary.
@@ -51,14 +78,16 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
     loaded = load_inputs(inputs)
     data = loaded.data
     options = options_for(data, **overrides)
-    started = time.perf_counter()
-    built = build_model(data)
-    build_seconds = time.perf_counter() - started
+    if cache is None or write_lp is not None:  # an updated model's Pyomo rows are stale
+        cache = ModelCache()
+    model, build_seconds, updated = cache.model_for(data, options)
+    built = model.b
     if write_lp is not None:
         built.m.write(str(write_lp), io_options={"symbolic_solver_labels": True})
-    result = solve(built, options)
+    result = model.solve()
     tables = extract(built) if result.status.has_solution else None
     summary = make_summary(loaded, built, result, options, tables, build_seconds)
+    summary["model"] = "updated" if updated else "built"
     summary.update(tag or {})
     out_path = Path(out) if out is not None else None
     if out_path is not None:

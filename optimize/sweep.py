@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -25,9 +26,11 @@ from typing import Any
 import pandas as pd
 
 from optimize.data.checks import load_inputs, scenario_name
+from optimize.data.modeldata import ModelData
 from optimize.errors import InputError
 from optimize.model import build_model
-from optimize.pipeline import make_summary, options_for, run
+from optimize.model.parameters import same_structure
+from optimize.pipeline import ModelCache, make_summary, options_for, run
 from optimize.results.tables import extract
 from optimize.results.write import write_run
 from optimize.solve import HighsModel
@@ -65,10 +68,26 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
 
 # -- worker functions (top level, so that process pools and dask can ship them) ------------
 
+_worker = threading.local()
+
+
+def worker_cache() -> ModelCache:
+    """Return this worker thread's model cache (one model kept between scenarios)."""
+    if not hasattr(_worker, "cache"):
+        _worker.cache = ModelCache()
+    cache: ModelCache = _worker.cache
+    return cache
+
+
 def solve_scenario(inputs: str, out: str, overrides: dict[str, Any]) -> list[dict[str, Any]]:
-    """Solve one inputs folder or scenario into ``out``; bad input is a row, not a crash."""
+    """Solve one inputs folder or scenario into ``out``; bad input is a row, not a crash.
+
+    The worker keeps its last model: a scenario that differs from the previous one only in
+    parameters (prices, offers, demand, penalties, budgets) updates it instead of rebuilding.
+    """
     try:
-        return [run(inputs, out=out, tag={"run_id": uuid.uuid4().hex}, **overrides).summary]
+        return [run(inputs, out=out, tag={"run_id": uuid.uuid4().hex}, cache=worker_cache(),
+                    **overrides).summary]
     except InputError as exc:
         return [{"scenario": scenario_name(inputs), "status": "invalid",
                  "message": exc.report()}]
@@ -217,9 +236,10 @@ def compare(scenarios: list[str | Path], out: Path, workers: int = 2,
         raise ValueError(f"two scenarios share the name {', '.join(dupes)}; rename one")
     runs = _prepare(out, resume)
     overrides = {"threads": 1, **(overrides or {})}
-    jobs = [Job(name, solve_scenario, (str(path), str(runs / name), overrides))
-            for name, path in zip(names, scenarios, strict=True)
+    todo = [(name, path) for name, path in zip(names, scenarios, strict=True)
             if not finished(runs / name)]
+    jobs = [Job(name, solve_scenario, (str(path), str(runs / name), overrides))
+            for name, path in same_structure_together(todo)]
     progress = Progress(len(jobs), "compare")
     outcomes = execute(jobs, workers, scheduler, progress)
     failures = _failures(outcomes)
@@ -227,6 +247,31 @@ def compare(scenarios: list[str | Path], out: Path, workers: int = 2,
     table = comparison_table(names, summaries, failures)
     table.to_csv(out / "comparison.csv", index=False, float_format="%.10g")
     return SweepResult(out, table, failures)
+
+
+Named = tuple[str, str | Path]
+
+
+def same_structure_together(scenarios: list[Named]) -> list[Named]:
+    """Return the scenarios reordered so that those differing only in parameters are adjacent.
+
+    Workers take jobs in order and keep their last model, so neighbours that share a
+    structure update it instead of rebuilding. Reading and validating a scenario takes a
+    few ms at the baseline's size; one that does not load is left where it is.
+    """
+    groups: list[tuple[ModelData | None, list[Named]]] = []
+    for name, path in scenarios:
+        try:
+            data: ModelData | None = load_inputs(path).data
+        except InputError:
+            data = None
+        for key, members in groups:
+            if data is not None and key is not None and same_structure(key, data):
+                members.append((name, path))
+                break
+        else:
+            groups.append((data, [(name, path)]))
+    return [member for _, members in groups for member in members]
 
 
 def _failures(outcomes: list[Outcome]) -> dict[str, str]:

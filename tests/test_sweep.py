@@ -15,6 +15,7 @@ import pytest
 from instances import EXAMPLE
 
 from optimize import sweep
+from optimize.data.checks import load_inputs
 from optimize.pipeline import run
 
 
@@ -54,6 +55,21 @@ def test_compare_equals_separate_solves_and_reports_failures(scenarios, tmp_path
             assert table.loc[("fid_year", f["facility"]), name] == f["fid_year"]
     written = (tmp_path / "cmp" / "comparison.csv").read_text()
     assert written.startswith("metric,item,example,half-budget,tight-budget,broken")
+    # Three scenarios of one structure on two workers: a worker takes the third in place.
+    built = [json.loads((tmp_path / "cmp" / "runs" / n / "summary.json").read_text())["model"]
+             for n in ("example", "half-budget", "tight-budget")]
+    assert sorted(built) == ["built", "built", "updated"]
+
+
+def test_compare_puts_scenarios_of_one_structure_next_to_each_other(scenarios, tmp_path):
+    paths, bad = scenarios
+    slower = tmp_path / "slower.toml"
+    slower.write_text(f'base = "{EXAMPLE}"\n[[change]]\ntable = "facilities"\n'
+                      'where = { status = "candidate" }\ncolumn = "lead_years"\nadd = 1\n')
+    assert load_inputs(slower).name == "slower"  # valid, so it is grouped on its structure
+    named = [("example", paths[0]), ("slower", slower), ("broken", bad), ("half", paths[1])]
+    order = [n for n, _ in sweep.same_structure_together(named)]
+    assert order == ["example", "half", "slower", "broken"]
 
 
 def test_frontier_never_falls_and_matches_a_rebuilt_solve(tmp_path):
