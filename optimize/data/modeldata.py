@@ -159,6 +159,17 @@ class ModelData:
             out.setdefault(f, []).append((e, share))
         return frozen({f: tuple(pairs) for f, pairs in out.items()})
 
+    @cached_property
+    def concentrate_usd_per_kg(self) -> Mapping[tuple[str, int], float]:
+        """Return what a kg TREO of each mine's concentrate is paid in each year, in USD.
+
+        ``payability x sum over elements of assay share x oxide price``.
+        """
+        return frozen({
+            (mine, y): self.facilities[mine].payability
+            * sum(share * self.prices[("oxide", e, y)] for e, share in pairs)
+            for mine, pairs in self.mine_assays.items() for y in self.years})
+
     def stage(self, stage: str) -> list[str]:
         """Return the names of the facilities of a stage, in input order."""
         return [f.name for f in self.facilities.values() if f.stage == stage]

@@ -14,10 +14,7 @@ MUSD_PER_T_USD_PER_KG = 0.001  # 1 t x 1 USD/kg = 1,000 USD = 0.001 MUSD
 
 def concentrate_value(b: Build, mine: str, y: int) -> float:
     """Return what a t of the mine's concentrate (t TREO) is paid, in USD/kg TREO."""
-    data = b.data
-    payable = sum(share * data.prices[("oxide", e, y)]
-                  for e, share in data.mine_assays.get(mine, ()))
-    return data.facilities[mine].payability * payable
+    return b.data.concentrate_usd_per_kg.get((mine, y), 0.0)
 
 
 def _bought(b: Build, f: str, y: int) -> Terms:
