@@ -3,7 +3,7 @@
 The public API follows the data flow: ``load`` (read and validate an inputs folder into
 ModelData), ``build_model``, ``solve``, and ``run`` (all of it, writing a run folder).
 Names are imported on first use, so that ``import optimize`` (and the CLI's start) stays
-fast: Pyomo, pandas and HiGHS load only when a command needs them.
+fast: pandas and HiGHS load only when a command needs them.
 """
 
 from __future__ import annotations

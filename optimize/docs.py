@@ -33,7 +33,7 @@ t/yr, prices USD/kg; 1 t x 1 USD/kg = 0.001 MUSD. `DF_y = (1+r)^-(y - start_year
 Names in code follow the design: sets are plural nouns, variables are named as in MODEL.md
 section 5 (`fid`, `conc`, `oxide`, `metal`, `make`, `deliver`, `sell_oxide`, `sell_metal`,
 `sell_magnet`, `buy`, `short`, `support`, `fund[g,f,y,c]` with `c` in capex/operating), and
-each constraint family is a function and a Pyomo component of the same name. Columns carry
+each constraint family is a function and a row family (``m.<name>``) of the same name. Columns carry
 their unit (`capacity_t`, `capex_musd`).
 
 Derived expressions (linear in `fid`): `on[f,y]` counts FIDs in operating life;

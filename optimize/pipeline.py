@@ -78,12 +78,10 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
     loaded = load_inputs(inputs)
     data = loaded.data
     options = options_for(data, **overrides)
-    if cache is None or write_lp is not None:  # an updated model's Pyomo rows are stale
-        cache = ModelCache()
-    model, build_seconds, updated = cache.model_for(data, options)
+    model, build_seconds, updated = (cache or ModelCache()).model_for(data, options)
     built = model.b
     if write_lp is not None:
-        built.m.write(str(write_lp), io_options={"symbolic_solver_labels": True})
+        model.write(write_lp)
     result = model.solve()
     tables = extract(built) if result.status.has_solution else None
     summary = make_summary(loaded, built, result, options, tables, build_seconds)

@@ -1,17 +1,19 @@
 """Hand the built model to HiGHS and load the solution back; never raises on a solver outcome.
 
-Path chosen: Pyomo's ``LinearStandardFormCompiler`` turns the model into CSC matrices, which
-go straight to ``highspy`` with ``passModel``. Measured on our own model by
-``benchmarks/handoff.py`` (2026-11-29, this 2-core machine), hand-off time after the build:
+Path chosen: the rules write rows straight into flat arrays (``optimize/model/lp.py``), which
+go to ``highspy`` with the array form of ``passModel``: no expression tree and no compile
+step. Measured on synthetic M (96k columns, 537k nonzeros; 2026-11-29, this 2-core machine):
 
-| instance | columns | standard form | LP file | appsi | contrib.solver |
-|---|---|---|---|---|---|
-| synthetic S | 20k | 0.33 s | 0.69 s | 0.71 s | 0.97 s |
-| synthetic M | 376k | 7.4 s | 15.3 s | 17.3 s | 18.9 s |
+| path | build | hand-off | peak before solve |
+|---|---|---|---|
+| Pyomo + ``LinearStandardFormCompiler`` + ``passModel`` (before) | 3.73 s | 2.26 s | 380 MB |
+| rules into arrays + ``passModel`` (now) | 2.07 s | 0.06 s | 103 MB |
+| floor: ``highspy.readModel`` of the same model as MPS | | 0.65 s | |
 
-It is also robust: no exceptions on non-optimal outcomes to work around, and both objective
-parts compile at once, so ``max_coverage`` re-solves the same HiGHS model with other costs
-and one added row instead of rebuilding.
+(Before that, the standard-form path had beaten an LP file, appsi and contrib.solver by
+2-2.5x; see benchmarks/results.md.) Both objective parts are kept as cost vectors, so
+``max_coverage`` re-solves the same HiGHS model with other costs and one added row instead
+of rebuilding.
 """
 
 from __future__ import annotations
@@ -19,16 +21,16 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from optimize.data.modeldata import ModelData
 from optimize.model import Build
@@ -119,52 +121,73 @@ def new_highs() -> highspy.Highs:
 
 @dataclass
 class StandardForm:
-    """The model as matrices: columns, rows, and one cost row per objective part."""
+    """The model as arrays: bounds, the row-wise matrix, one cost vector per objective part.
 
-    columns: list[Any]
-    rows: Any
-    lp: highspy.HighsLp
+    The arrays are views of the LinearModel's own buffers, not copies.
+    """
+
+    n_col: int
+    n_row: int
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    integer: np.ndarray
     cost_subsidy: np.ndarray
     cost_penalty: np.ndarray
     cost_tiebreak: np.ndarray
-    integer: np.ndarray
+
+    @property
+    def n_nonzeros(self) -> int:
+        """Return the number of matrix entries."""
+        return len(self.value)
+
+    def pass_to(self, h: highspy.Highs) -> None:
+        """Hand the model to HiGHS (costs: the full objective, subsidy + penalty + tie-break)."""
+        integrality = self.integer.astype(np.int32) if self.integer.any() else \
+            np.zeros(0, dtype=np.int32)
+        h.passModel(self.n_col, self.n_row, self.n_nonzeros,
+                    int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize), 0.0,
+                    self.cost_subsidy + self.cost_penalty + self.cost_tiebreak,
+                    self.col_lower, self.col_upper, self.row_lower, self.row_upper,
+                    self.start, self.index, self.value, integrality)
+
+    def highs_lp(self) -> highspy.HighsLp:
+        """Return the model as a HighsLp (a copy; for tools that edit it before passing)."""
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n_col, self.n_row
+        lp.col_cost_ = self.cost_subsidy + self.cost_penalty + self.cost_tiebreak
+        lp.col_lower_, lp.col_upper_ = self.col_lower, self.col_upper
+        lp.row_lower_, lp.row_upper_ = self.row_lower, self.row_upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_ = self.start, self.index
+        lp.a_matrix_.value_ = self.value
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = self.n_col, self.n_row
+        if self.integer.any():
+            lp.integrality_ = [highspy.HighsVarType.kInteger if i else
+                               highspy.HighsVarType.kContinuous for i in self.integer]
+        return lp
 
 
 def compile_model(b: Build) -> StandardForm:
-    """Compile the Pyomo model to standard form with the subsidy and penalty parts as objectives."""
+    """Return the built model as arrays, with the subsidy and penalty parts as cost vectors."""
     m = b.m
-    m.objective.deactivate()
-    m._part_subsidy = pyo.Objective(expr=m.subsidy_npv)
-    m._part_penalty = pyo.Objective(expr=m.penalty_npv)
-    try:
-        repn = LinearStandardFormCompiler().write(m, mixed_form=True)
-    finally:
-        m.del_component("_part_subsidy")
-        m.del_component("_part_penalty")
-        m.objective.activate()
-    n_col, n_row = len(repn.columns), len(repn.rows)
-    costs = repn.c.toarray() if repn.c.shape[0] else np.zeros((2, n_col))
-    tiebreak = _tiebreak_costs(b, repn.columns)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_col, n_row
-    lp.col_cost_ = costs[0] + costs[1] + tiebreak
-    lp.col_lower_ = np.array([-math.inf if v.lb is None else v.lb for v in repn.columns])
-    lp.col_upper_ = np.array([math.inf if v.ub is None else v.ub for v in repn.columns])
-    kind = np.array([r.bound_type for r in repn.rows], dtype=int)
-    rhs = np.asarray(repn.rhs, dtype=float)
-    lp.row_lower_ = np.where(kind == 1, -math.inf, rhs)
-    lp.row_upper_ = np.where(kind == -1, math.inf, rhs)
-    a = repn.A.tocsc()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_col, n_row
-    integer = np.array([v.is_integer() or v.is_binary() for v in repn.columns], dtype=bool)
-    if integer.any():
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                           for i in integer]
-    return StandardForm(list(repn.columns), repn.rows, lp, costs[0], costs[1], tiebreak, integer)
+    return StandardForm(
+        n_col=m.n_columns, n_row=m.n_rows,
+        col_lower=np.frombuffer(m.col_lower, dtype=np.float64),
+        col_upper=np.frombuffer(m.col_upper, dtype=np.float64),
+        row_lower=np.frombuffer(m.row_lower, dtype=np.float64),
+        row_upper=np.frombuffer(m.row_upper, dtype=np.float64),
+        start=np.frombuffer(m.row_start, dtype=np.int32),
+        index=np.frombuffer(m.row_columns, dtype=np.int32),
+        value=np.frombuffer(m.row_coefs, dtype=np.float64),
+        integer=np.frombuffer(m.integer, dtype=np.int8).astype(bool),
+        cost_subsidy=m.costs("subsidy"), cost_penalty=m.costs("penalty"),
+        cost_tiebreak=_tiebreak_costs(b),
+    )
 
 
 def funding_priority(b: Build) -> dict[str, int]:
@@ -179,12 +202,11 @@ def funding_priority(b: Build) -> dict[str, int]:
     return {programs[i].name: rank for rank, i in enumerate(order)}
 
 
-def _tiebreak_costs(b: Build, columns: list[Any]) -> np.ndarray:
+def _tiebreak_costs(b: Build) -> np.ndarray:
     rank = funding_priority(b)
-    costs = np.zeros(len(columns))
-    for j, var in enumerate(columns):
-        if var.parent_component() is b.m.fund:
-            costs[j] = TIEBREAK_MUSD_PER_MUSD * (1 + rank[var.index()[0]])
+    costs = np.zeros(b.m.n_columns)
+    for (g, *_), j in b.m.fund.items():
+        costs[j] = TIEBREAK_MUSD_PER_MUSD * (1 + rank[g])
     return costs
 
 
@@ -220,7 +242,7 @@ class HighsModel:
 
     Parameter-only scenarios (prices, offers, demand, penalties, budgets: see
     ``optimize.model.parameters``) change matrix coefficients, row bounds and costs in place
-    instead of rebuilding the Pyomo model and compiling it again (``update``,
+    instead of rebuilding the model and passing it again (``update``,
     ``scale_budgets``; benchmarks/resolve.py measures the speed-up).
     """
 
@@ -234,16 +256,14 @@ class HighsModel:
                             ("threads", int(options.threads)), ("random_seed", 0),
                             *options.highs_options):
             self.h.setOptionValue(name, value)
-        self.h.passModel(self.form.lp)
+        self.form.pass_to(self.h)
         self.transfer_seconds = time.perf_counter() - started
-        budget = {c for c in (b.m.component("annual_budget"), b.m.component("total_budget"))
-                  if c is not None}
-        self.budget_rows = np.array([i for i, row in enumerate(self.form.rows)
-                                     if row.constraint.parent_component() in budget], dtype=int)
-        self.budget_upper = np.asarray(self.form.lp.row_upper_)[self.budget_rows]
+        self.budget_rows = np.array([i for name in ("annual_budget", "total_budget")
+                                     if name in b.m.families
+                                     for i in b.m.families[name].index.values()], dtype=np.int32)
+        self.budget_upper = self.form.row_upper[self.budget_rows].copy()
         self.budget_scale = 1.0
         self._coefficients: dict[int, dict[int, float]] | None = None
-        self._index: tuple[dict[int, int], dict[int, int]] | None = None
 
     def scale_budgets(self, scale: float) -> None:
         """Set every annual and total budget to ``scale`` times its input value."""
@@ -261,8 +281,8 @@ class HighsModel:
 
         ``data`` must build the same model up to parameter values (``same_structure``);
         otherwise this raises StructureChanged and changes nothing. Afterwards ``self.b``
-        carries ``data``, so results are extracted with it; the Pyomo rows keep the numbers
-        they were built with: HiGHS holds the model being solved. A budget scale set by
+        carries ``data``, so results are extracted with it; ``self.b.m`` keeps the rows it
+        was built with: HiGHS holds the model being solved. A budget scale set by
         ``scale_budgets`` carries over. Returns the seconds taken.
         """
         started = time.perf_counter()
@@ -270,20 +290,15 @@ class HighsModel:
             raise StructureChanged("the data differ from the built model in more than "
                                    "parameters")
         new = replace(self.b, data=data)
-        if self._index is None:
-            self._index = ({id(v): j for j, v in enumerate(self.form.columns)},
-                           {id(r.constraint): i for i, r in enumerate(self.form.rows)})
-        col, row = self._index
         # everything is computed before HiGHS is touched: a StructureChanged changes nothing
-        bounds = {row[id(r)]: (lo, up) for r, lo, up in row_bounds(new)}
-        penalty = np.zeros(len(self.form.columns))
-        for j, c in _by_column(objective_terms(new), col).items():
+        bounds = {i: (lo, up) for i, lo, up in row_bounds(new)}
+        penalty = np.zeros(self.form.n_col)
+        for j, c in _by_column(objective_terms(new)).items():
             penalty[j] = c
         if _prices_differ(data, self.b.data):
-            now = {row[id(r)]: _by_column(t, col) for r, t in coefficient_rows(new)}
+            now = {i: _by_column(t) for i, t in coefficient_rows(new)}
             if self._coefficients is None:
-                self._coefficients = {row[id(r)]: _by_column(t, col)
-                                      for r, t in coefficient_rows(self.b)}
+                self._coefficients = {i: _by_column(t) for i, t in coefficient_rows(self.b)}
             for i, coefs in now.items():
                 before = self._coefficients[i]
                 for j in coefs.keys() | before.keys():
@@ -294,7 +309,7 @@ class HighsModel:
         for i in self.budget_rows:
             bounds[i] = (-math.inf, bounds[i][1] * self.budget_scale)
         if bounds:
-            index = np.fromiter(bounds, dtype=int, count=len(bounds))
+            index = np.fromiter(bounds, dtype=np.int32, count=len(bounds))
             self._row_bounds(index, np.array([bounds[i][0] for i in index]),
                              np.array([bounds[i][1] for i in index]))
         self.form.cost_penalty = penalty
@@ -302,17 +317,33 @@ class HighsModel:
         self.transfer_seconds = 0.0  # nothing was handed over again
         return time.perf_counter() - started
 
+    def write(self, path: str | Path) -> None:
+        """Write the model as HiGHS holds it (LP or MPS, by the file's suffix), with names.
+
+        Columns and rows are named ``family(key,...)`` as in docs/formulation.md, with
+        characters HiGHS does not allow in names (``-``, spaces, brackets) replaced. The
+        objective is the full one, subsidy + penalty + funding tie-break.
+        """
+        m = self.b.m
+        for j, name in enumerate(m.column_names()):
+            self.h.passColName(j, _lp_name(name))
+        for i, name in enumerate(m.row_names()):
+            self.h.passRowName(i, _lp_name(name))
+        self._costs(self.form.cost_subsidy + self.form.cost_penalty + self.form.cost_tiebreak)
+        with _quiet_stdout():
+            self.h.writeModel(str(path))
+
     def _costs(self, costs: np.ndarray) -> None:
-        n = self.form.lp.num_col_
-        self.h.changeColsCost(n, np.arange(n), costs)
+        n = self.form.n_col
+        self.h.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
 
     def solve(self) -> SolveResult:
-        """Solve in the options' mode and load the solution into the Pyomo variables."""
+        """Solve in the options' mode and load the solution into ``self.b.m.x``."""
         form, h = self.form, self.h
         has_integers = bool(form.integer.any())
         result = SolveResult(
-            status=Status.ERROR, n_variables=form.lp.num_col_,
-            n_binaries=int(form.integer.sum()), n_constraints=form.lp.num_row_,
+            status=Status.ERROR, n_variables=form.n_col,
+            n_binaries=int(form.integer.sum()), n_constraints=form.n_row,
             solver=f"HiGHS {h.version()}", transfer_seconds=self.transfer_seconds,
         )
         added_row = None
@@ -355,11 +386,16 @@ class HighsModel:
         x = np.asarray(h.getSolution().col_value)
         if has_integers:
             x[form.integer] = np.round(x[form.integer])
-        for var, value in zip(form.columns, x, strict=True):
-            var.set_value(float(value), skip_validation=True)
+        self.b.m.x = x
         result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x)
         objective = float((form.cost_subsidy + form.cost_penalty) @ x)
         result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
+
+
+def _lp_name(name: str) -> str:
+    """Return ``name`` with what LP files do not allow in names replaced by ``_``."""
+    name = name.replace("[", "(").replace("]", ")")
+    return re.sub(r"[^A-Za-z0-9_.(),]", "_", name)
 
 
 def _prices_differ(a: ModelData, b: ModelData) -> bool:
@@ -367,13 +403,10 @@ def _prices_differ(a: ModelData, b: ModelData) -> bool:
     return a.prices != b.prices or a.offers != b.offers
 
 
-def _by_column(terms: Terms, col: dict[int, int]) -> dict[int, float]:
-    """Return the terms' coefficients summed by column index."""
+def _by_column(terms: Terms) -> dict[int, float]:
+    """Return the terms' coefficients summed by column."""
     out: dict[int, float] = {}
-    for c, v in terms:
-        j = col.get(id(v))
-        if j is None:
-            raise StructureChanged(f"{v.name} is not a column of the built model")
+    for c, j in terms:
         out[j] = out.get(j, 0.0) + c
     return out
 

@@ -1,6 +1,6 @@
 """Recompute every point of MODEL.md section 9 from a run folder's tables and the inputs.
 
-Nothing here reads the Pyomo model or the solver: only ``results/<run>/*.csv``,
+Nothing here reads the built model or the solver: only ``results/<run>/*.csv``,
 ``summary.json`` and the inputs folder (through the validated ModelData). ``check_run``
 returns a list of violations; a correct plan gives an empty list.
 """

@@ -23,14 +23,13 @@ from optimize.solve import SolveOptions, compile_model, new_highs, solve
 
 def enumerate_optimum(folder) -> tuple[float, int]:
     data = load(folder)
-    form = compile_model(build_model(data))
+    built = build_model(data)
+    form = compile_model(built)
     fid_cols: dict[str, list[tuple[int, int]]] = {}
-    for j, var in enumerate(form.columns):
-        if var.parent_component().name == "fid":
-            f, y = var.index()
-            fid_cols.setdefault(f, []).append((y, j))
+    for (f, y), j in built.m.fid.items():
+        fid_cols.setdefault(f, []).append((y, j))
     choices = [[None, *cols] for cols in fid_cols.values()]
-    lp = form.lp
+    lp = form.highs_lp()
     lp.integrality_ = []
     best, feasible = math.inf, 0
     for combo in itertools.product(*choices):

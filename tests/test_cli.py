@@ -63,7 +63,7 @@ def test_public_api_names_resolve_lazily():
         assert "no_such_name" in str(exc)
     else:
         raise AssertionError("unknown names must raise AttributeError")
-    code = "import sys, optimize; print('pyomo' in sys.modules, 'pandas' in sys.modules)"
+    code = "import sys, optimize; print('highspy' in sys.modules, 'pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
-    assert out == ["False", "False"], "import optimize should not load Pyomo or pandas"
+    assert out == ["False", "False"], "import optimize should not load HiGHS or pandas"

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import highspy
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -37,12 +38,13 @@ UPDATE = settings(max_examples=25, deadline=None, derandomize=True,
 def held(model: HighsModel) -> dict[str, Any]:
     """Return what HiGHS holds for the model, with row and column names."""
     lp = model.h.getLp()
-    a = sp.csc_matrix((np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_),
-                       np.asarray(lp.a_matrix_.start_)), shape=(lp.num_row_, lp.num_col_))
+    matrix = sp.csc_matrix if lp.a_matrix_.format_ == highspy.MatrixFormat.kColwise else \
+        lambda *a, shape: sp.csr_matrix(*a, shape=shape).tocsc()
+    a = matrix((np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_),
+                np.asarray(lp.a_matrix_.start_)), shape=(lp.num_row_, lp.num_col_))
     a.eliminate_zeros()
     a.sort_indices()
-    return {"columns": [v.name for v in model.form.columns],
-            "rows": [r.constraint.name for r in model.form.rows],
+    return {"columns": model.b.m.column_names(), "rows": model.b.m.row_names(),
             "a": a, "row_lower": np.asarray(lp.row_lower_), "row_upper": np.asarray(lp.row_upper_),
             "col_lower": np.asarray(lp.col_lower_), "col_upper": np.asarray(lp.col_upper_),
             "cost_subsidy": model.form.cost_subsidy, "cost_penalty": model.form.cost_penalty,

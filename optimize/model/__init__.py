@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pyomo.environ as pyo
-
 from optimize.data.modeldata import ModelData
 from optimize.model.balances import (
     magnet_balance,
@@ -25,10 +23,11 @@ from optimize.model.demand import demand_met, offer_limit
 from optimize.model.finance import objective, operating_support
 from optimize.model.funding import annual_budget, funding_balance, total_budget
 from optimize.model.investment import fund_at_most_once, phase_order
+from optimize.model.lp import LinearModel
 from optimize.model.network import build_network
 from optimize.model.variables import declare_variables
 
-#: The constraint families of MODEL.md section 6, in its order; each adds a Pyomo
+#: The constraint families of MODEL.md section 6, in its order; each adds a row family
 #: component of its own name. docs/formulation.md is generated from their docstrings.
 CONSTRAINT_FAMILIES: tuple[Callable[[Build], None], ...] = (
     fund_at_most_once,
@@ -52,9 +51,9 @@ CONSTRAINT_FAMILIES: tuple[Callable[[Build], None], ...] = (
 
 
 def build_model(data: ModelData) -> Build:
-    """Return the built model (``.m``, a Pyomo ConcreteModel) with its data and index sets."""
+    """Return the built model (``.m``, a LinearModel) with its data and index sets."""
     net = build_network(data)
-    m = pyo.ConcreteModel(name="ree-plan")
+    m = LinearModel()
     ix = declare_variables(m, data, net)
     b = Build(m, data, net, ix)
     for family in CONSTRAINT_FAMILIES:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 from optimize.data.modeldata import ModelData
 from optimize.model.capacity import metal_out_vars, used_terms
 from optimize.model.context import Build, Terms, add_constraints, linear
@@ -146,6 +144,4 @@ def objective(b: Build) -> None:
         \frac{\min(lead_f, end-\tau+1)}{lead_f}
         \frac{\min(life_f, \max(0, \tau + lead_f + life_f - 1 - end))}{life_f}
     """
-    b.m.subsidy_npv = pyo.Expression(expr=linear(subsidy_terms(b)))
-    b.m.penalty_npv = pyo.Expression(expr=linear(penalty_terms(b)))
-    b.m.objective = pyo.Objective(expr=b.m.subsidy_npv + b.m.penalty_npv, sense=pyo.minimize)
+    b.m.minimize(subsidy=linear(subsidy_terms(b)), penalty=linear(penalty_terms(b)))

@@ -29,6 +29,7 @@ from typing import Any
 from optimize.data.modeldata import ModelData, frozen
 from optimize.model.context import Build, Terms
 from optimize.model.finance import penalty_terms, support_terms
+from optimize.model.lp import LinearModel
 
 
 class StructureChanged(Exception):
@@ -60,7 +61,7 @@ def same_structure(a: ModelData, b: ModelData) -> bool:
     return a is b or structure(a) == structure(b)
 
 
-def row_bounds(b: Build) -> Iterator[tuple[Any, float, float]]:
+def row_bounds(b: Build) -> Iterator[tuple[int, float, float]]:
     """Yield ``(row, lower, upper)`` for every row whose bounds are parameters.
 
     Budget rows give their input budgets (a frontier scales them afterwards).
@@ -81,7 +82,7 @@ def row_bounds(b: Build) -> Iterator[tuple[Any, float, float]]:
             yield row, -math.inf, total
 
 
-def coefficient_rows(b: Build) -> Iterator[tuple[Any, Terms]]:
+def coefficient_rows(b: Build) -> Iterator[tuple[int, Terms]]:
     """Yield ``(row, terms)`` for every row whose coefficients are parameters.
 
     Raises StructureChanged when the data would add or remove an ``operating_support`` row.
@@ -103,6 +104,6 @@ def objective_terms(b: Build) -> Terms:
     return penalty_terms(b)
 
 
-def _rows(m: Any, name: str) -> Iterator[tuple[Any, Any]]:
-    component = m.component(name)
-    return iter(()) if component is None else iter(component.items())
+def _rows(m: LinearModel, name: str) -> Iterator[tuple[Any, int]]:
+    family = m.families.get(name)
+    return iter(()) if family is None else iter(family.items())

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyomo.environ as pyo
-
 from optimize.data.modeldata import ModelData
+from optimize.model.lp import LinearModel
 from optimize.model.network import Network
 
 Key = tuple[Any, ...]
@@ -49,13 +49,12 @@ class Incidence:
     fund_by_program: dict[Any, list[Key]] = field(default_factory=dict)
 
 
-def _var(m: pyo.ConcreteModel, name: str, keys: list[Key], dimen: int,
-         domain: Any = pyo.NonNegativeReals) -> None:
-    m.add_component(f"{name}_index", pyo.Set(initialize=keys, dimen=dimen, ordered=True))
-    m.add_component(name, pyo.Var(m.component(f"{name}_index"), domain=domain))
+def _var(m: LinearModel, name: str, keys: list[Key], binary: bool = False) -> None:
+    """Add the variable ``name`` over ``keys``: non-negative, or binary."""
+    m.add_variables(name, keys, upper=1.0 if binary else math.inf, integer=binary)
 
 
-def declare_variables(m: pyo.ConcreteModel, data: ModelData, net: Network) -> Incidence:
+def declare_variables(m: LinearModel, data: ModelData, net: Network) -> Incidence:
     """Add every decision variable of MODEL.md section 5 to ``m``; return their incidence."""
     fac = data.facilities
     years = net.years
@@ -75,17 +74,17 @@ def declare_variables(m: pyo.ConcreteModel, data: ModelData, net: Network) -> In
     short = [(p, y) for p, ys in net.program_years.items() for y in ys]
     support = [(f, y) for f in fac for y in years(f)]
 
-    _var(m, "fid", fid, 2, pyo.Binary)
-    _var(m, "conc", conc, 3)
-    _var(m, "oxide", oxide, 5)
-    _var(m, "metal", metal, 5)
-    _var(m, "sell_oxide", sell_oxide, 4)
-    _var(m, "sell_metal", sell_metal, 4)
-    _var(m, "buy", buy, 3)
-    _var(m, "make", make, 4)
-    _var(m, "sell_magnet", make, 4)
-    _var(m, "deliver", deliver, 3)
-    _var(m, "short", short, 2)
+    _var(m, "fid", fid, binary=True)
+    _var(m, "conc", conc)
+    _var(m, "oxide", oxide)
+    _var(m, "metal", metal)
+    _var(m, "sell_oxide", sell_oxide)
+    _var(m, "sell_metal", sell_metal)
+    _var(m, "buy", buy)
+    _var(m, "make", make)
+    _var(m, "sell_magnet", make)
+    _var(m, "deliver", deliver)
+    _var(m, "short", short)
 
     fund: list[Key] = []
     if data.funding is not None:
@@ -96,8 +95,8 @@ def declare_variables(m: pyo.ConcreteModel, data: ModelData, net: Network) -> In
                 if prog.eligible(fac[f], y, c)
                 and (c == "capex" or y in set(years(f)))
                 and (c == "operating" or (fac[f].candidate and fac[f].capex_musd > 0))]
-    _var(m, "support", support, 2)
-    _var(m, "fund", fund, 4)
+    _var(m, "support", support)
+    _var(m, "fund", fund)
 
     return Incidence(
         conc_out=group(conc, lambda k: (k[0], k[2])),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from optimize.data.modeldata import Facility, ModelData
@@ -20,6 +21,7 @@ from optimize.model.finance import (
     subsidy_terms,
 )
 from optimize.model.investment import capacity_terms, capex_terms
+from optimize.model.lp import Family
 
 #: Values smaller than this (t or MUSD) are solver noise and are written as 0 / left out.
 NOISE = 1e-9
@@ -61,7 +63,7 @@ def _frame(name: str, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
 def fid_year(b: Build, f: str) -> int | None:
     """Return the year ``f`` is funded in the solution, or None."""
     for key in b.ix.fid_by_facility.get(f, ()):
-        if (b.m.fid[key].value or 0) > 0.5:
+        if b.m.value(b.m.fid[key]) > 0.5:
             return int(key[1])
     return None
 
@@ -100,8 +102,8 @@ def capacity_table(b: Build) -> pd.DataFrame:
     rows = []
     for f in b.data.facilities:
         for y in b.net.op_years[f]:
-            available = _clean(value_of(*capacity_terms(b, f, y)))
-            used = _clean(value_of(used_terms(b, f, y)))
+            available = _clean(value_of(b, *capacity_terms(b, f, y)))
+            used = _clean(value_of(b, used_terms(b, f, y)))
             if available or used:
                 rows.append((f, y, available, used))
     return _frame("capacity", rows)
@@ -112,29 +114,25 @@ def flows_table(b: Build) -> pd.DataFrame:
     m, data, net = b.m, b.data, b.net
     rows: list[tuple[Any, ...]] = []
 
-    def add(var: Any, key: tuple[Any, ...], make_row: Any) -> None:
-        v = var[key].value or 0.0
-        if v > NOISE:
-            rows.append((*make_row(*key), float(v)))
+    def add(family: Family, make_row: Any) -> None:
+        values = m.values(family)
+        flowing = np.flatnonzero(values > NOISE)
+        if len(flowing):
+            keys = list(family)
+            rows.extend((*make_row(*keys[i]), float(values[i])) for i in flowing)
 
-    for k in m.conc_index:
-        add(m.conc, k, lambda mi, s, y: (y, mi, s, "concentrate", "TREO",
-                                         net.mine_provenance[mi]))
-    for k in m.oxide_index:
-        add(m.oxide, k, lambda s, t, e, o, y: (y, s, t, "oxide", e, o))
-    for k in m.sell_oxide_index:
-        add(m.sell_oxide, k, lambda s, e, o, y: (y, s, "market", "oxide", e, o))
-    for k in m.buy_index:
-        offer = data.offers[(k[0], k[2])]
-        add(m.buy, k, lambda bb, f, y, of=offer: (y, bb, f, of.commodity, of.item, of.provenance))
-    for k in m.metal_index:
-        add(m.metal, k, lambda t, ln, e, o, y: (y, t, ln, "metal", e, o))
-    for k in m.sell_metal_index:
-        add(m.sell_metal, k, lambda t, e, o, y: (y, t, "market", "metal", e, o))
-    for k in m.deliver_index:
-        add(m.deliver, k, lambda ln, p, y: (y, ln, p, "magnet", data.programs[p].grade, "clean"))
-    for k in m.sell_magnet_index:
-        add(m.sell_magnet, k, lambda ln, kk, o, y: (y, ln, "market", "magnet", kk, o))
+    def bought(bb: str, f: str, y: int) -> tuple[Any, ...]:
+        of = data.offers[(bb, y)]
+        return (y, bb, f, of.commodity, of.item, of.provenance)
+
+    add(m.conc, lambda mi, s, y: (y, mi, s, "concentrate", "TREO", net.mine_provenance[mi]))
+    add(m.oxide, lambda s, t, e, o, y: (y, s, t, "oxide", e, o))
+    add(m.sell_oxide, lambda s, e, o, y: (y, s, "market", "oxide", e, o))
+    add(m.buy, bought)
+    add(m.metal, lambda t, ln, e, o, y: (y, t, ln, "metal", e, o))
+    add(m.sell_metal, lambda t, e, o, y: (y, t, "market", "metal", e, o))
+    add(m.deliver, lambda ln, p, y: (y, ln, p, "magnet", data.programs[p].grade, "clean"))
+    add(m.sell_magnet, lambda ln, kk, o, y: (y, ln, "market", "magnet", kk, o))
     df = _frame("flows", rows)
     return df.sort_values(COLUMNS["flows"][:-1], kind="stable").reset_index(drop=True)
 
@@ -148,9 +146,9 @@ def deliveries_table(b: Build) -> pd.DataFrame:
             if y < prog.required_from:
                 continue
             demand = data.demand_t(p, y)
-            delivered = sum(m.deliver[k].value or 0.0
+            delivered = sum(m.value(m.deliver[k])
                             for k in b.ix.deliver_by_program.get((p, y), ()))
-            short = (m.short[p, y].value or 0.0) if (p, y) in m.short_index else 0.0
+            short = m.value(m.short[p, y]) if (p, y) in m.short_index else 0.0
             rows.append((p, y, demand, _clean(delivered), _clean(short)))
     return _frame("deliveries", rows)
 
@@ -158,14 +156,14 @@ def deliveries_table(b: Build) -> pd.DataFrame:
 def finance_table(b: Build) -> pd.DataFrame:
     """Return public capex outlay, revenue, cost and support per facility and year (MUSD)."""
     m, data = b.m, b.data
-    support = {k: m.support[k].value or 0.0 for k in m.support_index}
+    support = {k: m.value(j) for k, j in m.support.items()}
     rows = []
     for f in data.facilities:
         ops = set(b.net.op_years[f])
         for y in data.years:
-            capex = _clean(value_of(capex_terms(b, f, y)))
-            revenue = _clean(value_of(revenue_terms(b, f, y))) if y in ops else 0.0
-            cost = _clean(value_of(cost_terms(b, f, y))) if y in ops else 0.0
+            capex = _clean(value_of(b, capex_terms(b, f, y)))
+            revenue = _clean(value_of(b, revenue_terms(b, f, y))) if y in ops else 0.0
+            cost = _clean(value_of(b, cost_terms(b, f, y))) if y in ops else 0.0
             sup = _clean(support.get((f, y), 0.0))
             if capex or revenue or cost or sup:
                 rows.append((f, y, capex, revenue, cost, sup))
@@ -175,8 +173,8 @@ def finance_table(b: Build) -> pd.DataFrame:
 def funding_table(b: Build) -> pd.DataFrame:
     """Return what each funding program paid to each facility, year and kind of cost."""
     m = b.m
-    rows = [(g, f, y, c, float(m.fund[g, f, y, c].value))
-            for g, f, y, c in m.fund_index if (m.fund[g, f, y, c].value or 0.0) > NOISE]
+    values = m.values(m.fund)
+    rows = [(*key, float(v)) for key, v in zip(m.fund, values, strict=True) if v > NOISE]
     return _frame("funding", rows)
 
 
@@ -234,7 +232,7 @@ def salvage_musd(b: Build) -> float:
     """Return the salvage credited in the objective (discounted to start_year, MUSD)."""
     df_end = b.data.discount(b.data.end_year)
     return sum(df_end * salvage_coefficient(b, f, y) for f, y in b.m.fid_index
-               if (b.m.fid[f, y].value or 0) > 0.5)
+               if b.m.value(b.m.fid[f, y]) > 0.5)
 
 
 def extract(b: Build) -> Tables:
@@ -282,10 +280,10 @@ def summary_numbers(b: Build, tables: Tables, data: ModelData) -> dict[str, Any]
     funded = plan[plan.fid_year.notna()]
     fund = tables["funding"]
     return {
-        # from the terms with b's data, not the built Expressions: a model updated in place
-        # (HighsModel.update) keeps the numbers it was built with in its Pyomo objects
-        "subsidy_npv_musd": _clean(value_of(subsidy_terms(b))),
-        "penalty_npv_musd": _clean(value_of(penalty_terms(b))),
+        # from the terms with b's data, not the model's objective: a model updated in place
+        # (HighsModel.update) keeps the objective it was built with in b.m
+        "subsidy_npv_musd": _clean(value_of(b, subsidy_terms(b))),
+        "penalty_npv_musd": _clean(value_of(b, penalty_terms(b))),
         "penalty_npv_if_none_musd": sum(penalty_musd_per_t(data, p, y) * data.demand_t(p, y)
                                         for p in data.programs for y in data.years),
         "salvage_musd": salvage_musd(b),

@@ -1,0 +1,198 @@
+"""The model as HiGHS takes it: columns and rows held in flat arrays as the rules add them.
+
+The rules write ``m.conc[k]`` for a variable and ``linear(terms) <= rhs`` for a row, as they
+would with an algebraic modelling layer; here a variable is its column index and a row goes
+straight into compressed-row arrays. There is no expression tree and no compile step, so
+building costs little more than the rules' own Python, and memory is about 16 bytes per
+nonzero (the ``benchmarks/`` floor is HiGHS reading the same model from an MPS file).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+Key = Any
+
+
+class Family:
+    """A named, ordered set of keys, each with an index (a column or a row)."""
+
+    __slots__ = ("name", "index")
+
+    def __init__(self, name: str, index: dict[Key, int]) -> None:
+        self.name, self.index = name, index
+
+    def __getitem__(self, key: Key) -> int:
+        """Return the column (or row) of ``key``."""
+        return self.index[key]
+
+    def __contains__(self, key: object) -> bool:
+        """Return whether ``key`` is in the family."""
+        return key in self.index
+
+    def __iter__(self) -> Iterator[Key]:
+        """Iterate over the keys in order."""
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        """Return the number of keys."""
+        return len(self.index)
+
+    def items(self) -> Iterable[tuple[Key, int]]:
+        """Return ``(key, index)`` pairs in order."""
+        return self.index.items()
+
+    def label(self, key: Key) -> str:
+        """Return ``name[k1,k2,...]``, as in an LP file."""
+        parts = key if isinstance(key, tuple) else (key,)
+        return f"{self.name}[{','.join(str(p) for p in parts)}]"
+
+
+@dataclass(slots=True)
+class Row:
+    """One row: ``lower <= sum(coefs * columns) <= upper``."""
+
+    columns: list[int]
+    coefs: list[float]
+    lower: float
+    upper: float
+
+
+class Linear:
+    """A linear expression ``sum(coef * column)``; ``<=``, ``>=`` and ``==`` give a Row."""
+
+    __slots__ = ("columns", "coefs")
+
+    def __init__(self, terms: Iterable[tuple[float, int]]) -> None:
+        merged: dict[int, float] = {}
+        for c, j in terms:
+            if c != 0:
+                merged[j] = merged.get(j, 0.0) + c
+        self.columns = [j for j, c in merged.items() if c != 0]
+        self.coefs = [merged[j] for j in self.columns]
+
+    def __le__(self, rhs: float) -> Row:
+        """Return the row ``self <= rhs``."""
+        return Row(self.columns, self.coefs, -math.inf, float(rhs))
+
+    def __ge__(self, rhs: float) -> Row:
+        """Return the row ``self >= rhs``."""
+        return Row(self.columns, self.coefs, float(rhs), math.inf)
+
+    def __eq__(self, rhs: object) -> Row:  # type: ignore[override]
+        """Return the row ``self == rhs``."""
+        assert isinstance(rhs, int | float)
+        return Row(self.columns, self.coefs, float(rhs), float(rhs))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class LinearModel:
+    """Columns (variables) and rows (constraints) by family, in the order they were added.
+
+    ``m.<name>`` is a variable or constraint family, ``m.<name>_index`` the same family used
+    as an index set (``for p, y in m.short_index``, ``(f, y) in m.support_index``).
+    After a solve, ``x`` holds the solution, one value per column.
+    """
+
+    def __init__(self) -> None:
+        self.families: dict[str, Family] = {}
+        self.variables: list[Family] = []
+        self.constraints: list[Family] = []
+        self.col_lower = array("d")
+        self.col_upper = array("d")
+        self.integer = array("b")
+        self.row_start = array("i", [0])
+        self.row_columns = array("i")
+        self.row_coefs = array("d")
+        self.row_lower = array("d")
+        self.row_upper = array("d")
+        self.objective: dict[str, Linear] = {}
+        self.x: np.ndarray | None = None
+
+    def __getattr__(self, name: str) -> Family:
+        """Return the family ``name`` (or ``<name>_index``)."""
+        families = self.__dict__.get("families", {})
+        family = families.get(name[:-6] if name.endswith("_index") else name)
+        if family is None:
+            raise AttributeError(name)
+        return family
+
+    @property
+    def n_columns(self) -> int:
+        """Return the number of columns."""
+        return len(self.col_lower)
+
+    @property
+    def n_rows(self) -> int:
+        """Return the number of rows."""
+        return len(self.row_lower)
+
+    def add_variables(self, name: str, keys: Iterable[Key], lower: float = 0.0,
+                      upper: float = math.inf, integer: bool = False) -> Family:
+        """Add one column per key; return the family."""
+        start = self.n_columns
+        index = {k: start + i for i, k in enumerate(keys)}
+        n = len(index)
+        self.col_lower.extend([lower] * n)
+        self.col_upper.extend([upper] * n)
+        self.integer.extend([int(integer)] * n)
+        family = Family(name, index)
+        self.families[name] = family
+        self.variables.append(family)
+        return family
+
+    def add_constraints(self, name: str, rows: dict[Key, Row]) -> Family:
+        """Add one row per key (rows without a column hold by construction and are left out)."""
+        index = {}
+        for key, row in rows.items():
+            if not row.columns:
+                continue
+            index[key] = self.n_rows
+            self.row_columns.extend(row.columns)
+            self.row_coefs.extend(row.coefs)
+            self.row_start.append(len(self.row_columns))
+            self.row_lower.append(row.lower)
+            self.row_upper.append(row.upper)
+        family = Family(name, index)
+        self.families[name] = family
+        self.constraints.append(family)
+        return family
+
+    def minimize(self, **parts: Linear) -> None:
+        """Set the objective: minimise the sum of the named parts (kept apart for re-solves)."""
+        self.objective = dict(parts)
+
+    def costs(self, part: str) -> np.ndarray:
+        """Return the objective part's coefficient of every column."""
+        costs = np.zeros(self.n_columns)
+        linear = self.objective[part]
+        costs[np.asarray(linear.columns, dtype=np.int64)] = linear.coefs
+        return costs
+
+    def value(self, column: int) -> float:
+        """Return the solution value of a column (0 before a solve)."""
+        return 0.0 if self.x is None else float(self.x[column])
+
+    def values(self, family: Family) -> np.ndarray:
+        """Return the solution values of a variable family's columns, in key order."""
+        if not len(family):
+            return np.zeros(0)
+        first = next(iter(family.index.values()))
+        if self.x is None:
+            return np.zeros(len(family))
+        return self.x[first:first + len(family)]
+
+    def column_names(self) -> list[str]:
+        """Return every column's name, ``family[key]``, in column order."""
+        return [f.label(k) for f in self.variables for k in f]
+
+    def row_names(self) -> list[str]:
+        """Return every row's name, ``family[key]``, in row order."""
+        return [f.label(k) for f in self.constraints for k in f]
