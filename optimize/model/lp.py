@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,36 +20,26 @@ import numpy as np
 Key = Any
 
 
-class Family:
-    """A named, ordered set of keys, each with an index (a column or a row)."""
+class Family(dict[Key, int]):
+    """A named, ordered set of keys, each with its index (a column or a row).
 
-    __slots__ = ("name", "index")
+    A dict from key to index, so that ``m.conc[k]`` in the rules' inner loops is a plain
+    dict lookup; iterating gives the keys in order.
+    """
+
+    __slots__ = ("name",)
 
     def __init__(self, name: str, index: dict[Key, int]) -> None:
-        self.name, self.index = name, index
+        super().__init__(index)
+        self.name = name
 
-    def __getitem__(self, key: Key) -> int:
-        """Return the column (or row) of ``key``."""
-        return self.index[key]
-
-    def __contains__(self, key: object) -> bool:
-        """Return whether ``key`` is in the family."""
-        return key in self.index
-
-    def __iter__(self) -> Iterator[Key]:
-        """Iterate over the keys in order."""
-        return iter(self.index)
-
-    def __len__(self) -> int:
-        """Return the number of keys."""
-        return len(self.index)
-
-    def items(self) -> Iterable[tuple[Key, int]]:
-        """Return ``(key, index)`` pairs in order."""
-        return self.index.items()
+    @property
+    def index(self) -> dict[Key, int]:
+        """Return the family itself: key -> index."""
+        return self
 
     def label(self, key: Key) -> str:
-        """Return ``name[k1,k2,...]``, as in an LP file."""
+        """Return ``name[k1,k2,...]``."""
         parts = key if isinstance(key, tuple) else (key,)
         return f"{self.name}[{','.join(str(p) for p in parts)}]"
 
@@ -70,10 +60,14 @@ class Linear:
     __slots__ = ("columns", "coefs")
 
     def __init__(self, terms: Iterable[tuple[float, int]]) -> None:
+        terms = [(c, j) for c, j in terms if c != 0]
+        columns = [j for _, j in terms]
+        if len(set(columns)) == len(columns):
+            self.columns, self.coefs = columns, [c for c, _ in terms]
+            return
         merged: dict[int, float] = {}
         for c, j in terms:
-            if c != 0:
-                merged[j] = merged.get(j, 0.0) + c
+            merged[j] = merged.get(j, 0.0) + c
         self.columns = [j for j, c in merged.items() if c != 0]
         self.coefs = [merged[j] for j in self.columns]
 
@@ -143,8 +137,7 @@ class LinearModel:
         self.col_lower.extend([lower] * n)
         self.col_upper.extend([upper] * n)
         self.integer.extend([int(integer)] * n)
-        family = Family(name, index)
-        self.families[name] = family
+        family = self._register(Family(name, index))
         self.variables.append(family)
         return family
 
@@ -160,9 +153,14 @@ class LinearModel:
             self.row_start.append(len(self.row_columns))
             self.row_lower.append(row.lower)
             self.row_upper.append(row.upper)
-        family = Family(name, index)
-        self.families[name] = family
+        family = self._register(Family(name, index))
         self.constraints.append(family)
+        return family
+
+    def _register(self, family: Family) -> Family:
+        # plain attributes, so that the rules' m.conc[k] in inner loops is a dict lookup
+        self.families[family.name] = family
+        self.__dict__[family.name] = self.__dict__[f"{family.name}_index"] = family
         return family
 
     def minimize(self, **parts: Linear) -> None:
