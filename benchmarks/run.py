@@ -61,7 +61,7 @@ print(json.dumps({
     "highs": result.solve_seconds, "extract_write": t_extract,
     "total": t_total, "status": str(result.status), "gap": result.mip_gap,
     "nodes": result.nodes, "columns": result.n_variables, "rows": result.n_constraints,
-    "nonzeros": len(model.form.lp.a_matrix_.value_),
+    "nonzeros": model.form.n_nonzeros,
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "peak_before_solve_mb": peak_before_solve,
 }))
