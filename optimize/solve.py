@@ -260,7 +260,7 @@ class HighsModel:
         self.transfer_seconds = time.perf_counter() - started
         self.budget_rows = np.array([i for name in ("annual_budget", "total_budget")
                                      if name in b.m.families
-                                     for i in b.m.families[name].index.values()], dtype=np.int32)
+                                     for i in b.m.families[name].values()], dtype=np.int32)
         self.budget_upper = self.form.row_upper[self.budget_rows].copy()
         self.budget_scale = 1.0
         self._coefficients: dict[int, dict[int, float]] | None = None

@@ -33,11 +33,6 @@ class Family(dict[Key, int]):
         super().__init__(index)
         self.name = name
 
-    @property
-    def index(self) -> dict[Key, int]:
-        """Return the family itself: key -> index."""
-        return self
-
     def label(self, key: Key) -> str:
         """Return ``name[k1,k2,...]``."""
         parts = key if isinstance(key, tuple) else (key,)
@@ -142,10 +137,16 @@ class LinearModel:
         return family
 
     def add_constraints(self, name: str, rows: dict[Key, Row]) -> Family:
-        """Add one row per key (rows without a column hold by construction and are left out)."""
+        """Add one row per key; a row without a column is left out if it holds (0 in bounds).
+
+        Raises ValueError for a row without a column that cannot hold: a rule's mistake.
+        """
         index = {}
         for key, row in rows.items():
             if not row.columns:
+                if row.lower > 0 or row.upper < 0:
+                    raise ValueError(f"{name} {key}: no variable, and 0 is not within "
+                                     f"[{row.lower}, {row.upper}]")
                 continue
             index[key] = self.n_rows
             self.row_columns.extend(row.columns)
@@ -159,6 +160,9 @@ class LinearModel:
 
     def _register(self, family: Family) -> Family:
         # plain attributes, so that the rules' m.conc[k] in inner loops is a dict lookup
+        if family.name in self.families or family.name in self.__dict__ or \
+                hasattr(type(self), family.name):
+            raise ValueError(f"{family.name!r} is taken: name the family otherwise")
         self.families[family.name] = family
         self.__dict__[family.name] = self.__dict__[f"{family.name}_index"] = family
         return family
@@ -182,7 +186,7 @@ class LinearModel:
         """Return the solution values of a variable family's columns, in key order."""
         if not len(family):
             return np.zeros(0)
-        first = next(iter(family.index.values()))
+        first = next(iter(family.values()))
         if self.x is None:
             return np.zeros(len(family))
         return self.x[first:first + len(family)]
