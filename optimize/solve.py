@@ -386,7 +386,7 @@ class HighsModel:
         x = np.asarray(h.getSolution().col_value)
         if has_integers:
             x[form.integer] = np.round(x[form.integer])
-        self.b.m.x = x
+        self.b.m.load(x)
         result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x)
         objective = float((form.cost_subsidy + form.cost_penalty) @ x)
         result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective

@@ -35,7 +35,7 @@ def test_values_and_objective_parts():
     m.minimize(cost=Linear([(2.0, x[1]), (5.0, x[3])]))
     assert m.costs("cost").tolist() == [2.0, 0.0, 5.0]
     assert m.value(x[2]) == 0.0 and m.values(x).tolist() == [0.0, 0.0, 0.0]
-    m.x = np.array([1.0, 2.0, 3.0])
+    m.load(np.array([1.0, 2.0, 3.0]))
     assert m.value(x[2]) == 2.0 and m.values(x).tolist() == [1.0, 2.0, 3.0]
 
 

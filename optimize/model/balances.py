@@ -71,16 +71,22 @@ def separation_balance(b: Build) -> None:
         recovery_{s,e} \sum_{m: prov(m) \mapsto o} share_{m,e}\, conc_{m,s,y}
     """
     m, ix, data = b.m, b.ix, b.data
+    assays = dict(data.assays)
     rows = {}
     for s in data.stage("separation"):
+        # the feed of each year by output provenance: which mines' concentrate becomes o
+        feed = {}
+        for y in b.net.op_years[s]:
+            conc = [(k[0], b.net.mine_provenance[k[0]], m.conc[k])
+                    for k in ix.conc_in.get((s, y), ())]
+            for o in ("clean", "tainted"):
+                feed[(o, y)] = [(mine, j) for mine, prov, j in conc if maps_to(b, s, prov, o)]
         for e, o in b.net.outputs[s]:
+            rec = data.recoveries[(s, e)]
             for y in b.net.op_years[s]:
                 out = [(1.0, m.oxide[k]) for k in ix.oxide_out.get((s, e, o, y), ())]
                 out += [(1.0, m.sell_oxide[k]) for k in ix.sell_oxide_by.get((s, e, o, y), ())]
-                rec = data.recoveries[(s, e)]
-                fed = [(rec * data.assays.get((k[0], e), 0.0), m.conc[k])
-                       for k in ix.conc_in.get((s, y), ())
-                       if maps_to(b, s, b.net.mine_provenance[k[0]], o)]
+                fed = [(rec * assays.get((mine, e), 0.0), j) for mine, j in feed[(o, y)]]
                 rows[(s, e, o, y)] = balance(out, fed)
     add_constraints(b, "separation_balance", rows)
 

@@ -32,7 +32,7 @@ def linear(terms: Terms) -> Linear:
 
 def value_of(b: Build, terms: Terms, constant: float = 0.0) -> float:
     """Return the value of ``constant + sum(coef * column)`` at the loaded solution."""
-    return constant + sum(c * b.m.value(j) for c, j in terms)
+    return constant + b.m.value_of(terms)
 
 
 def add_constraints(b: Build, name: str, rows: Mapping[Any, Row | None]) -> None:
