@@ -36,8 +36,8 @@ from optimize.data.modeldata import ModelData
 from optimize.model import Build
 from optimize.model.context import Terms
 from optimize.model.parameters import (
+    PriceMap,
     StructureChanged,
-    coefficient_rows,
     objective_terms,
     row_bounds,
     same_structure,
@@ -263,7 +263,7 @@ class HighsModel:
                                      for i in b.m.families[name].values()], dtype=np.int32)
         self.budget_upper = self.form.row_upper[self.budget_rows].copy()
         self.budget_scale = 1.0
-        self._coefficients: dict[int, dict[int, float]] | None = None
+        self._prices: tuple[PriceMap, np.ndarray] | None = None
 
     def scale_budgets(self, scale: float) -> None:
         """Set every annual and total budget to ``scale`` times its input value."""
@@ -296,15 +296,18 @@ class HighsModel:
         for j, c in _by_column(objective_terms(new)).items():
             penalty[j] = c
         if _prices_differ(data, self.b.data):
-            now = {i: _by_column(t) for i, t in coefficient_rows(new)}
-            if self._coefficients is None:
-                self._coefficients = {i: _by_column(t) for i, t in coefficient_rows(self.b)}
-            for i, coefs in now.items():
-                before = self._coefficients[i]
-                for j in coefs.keys() | before.keys():
-                    if coefs.get(j, 0.0) != before.get(j, 0.0):
-                        self.h.changeCoeff(i, j, coefs.get(j, 0.0))
-            self._coefficients = now
+            if self._prices is None:
+                price_map = PriceMap.of(self.b)
+                self._prices = (price_map, price_map.values(self.b.data))
+            price_map, before = self._prices
+            now = price_map.values(data)
+            price_map.check(now, np.fromiter(self.b.m.support.values(), dtype=np.int64))
+            changed = np.flatnonzero(now != before)
+            for i, j, v in zip(price_map.rows[changed].tolist(),
+                               price_map.columns[changed].tolist(), now[changed].tolist(),
+                               strict=True):
+                self.h.changeCoeff(i, j, v)
+            self._prices = (price_map, now)
         self.budget_upper = np.array([bounds[i][1] for i in self.budget_rows])
         for i in self.budget_rows:
             bounds[i] = (-math.inf, bounds[i][1] * self.budget_scale)

@@ -16,15 +16,17 @@ What stays structural: a demand that becomes zero or positive (a year gains or l
 ``short`` variable), a total budget that appears or goes, and a price change that gives a
 facility-year with no money flow at all a first one (or takes its last away). ``structure``
 keeps the first two distinctions, so two inputs with equal structures build the same model
-up to these numbers; ``coefficient_rows`` detects the third.
+up to these numbers; ``PriceMap.check`` detects the third.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
+
+import numpy as np
 
 from optimize.data.modeldata import ModelData, frozen
 from optimize.model.context import Build, Terms
@@ -82,23 +84,6 @@ def row_bounds(b: Build) -> Iterator[tuple[int, float, float]]:
             yield row, -math.inf, total
 
 
-def coefficient_rows(b: Build) -> Iterator[tuple[int, Terms]]:
-    """Yield ``(row, terms)`` for every row whose coefficients are parameters.
-
-    Raises StructureChanged when the data would add or remove an ``operating_support`` row.
-    """
-    m = b.m
-    rows = dict(_rows(m, "operating_support"))
-    for f in b.data.facilities:
-        for y in b.net.op_years[f]:
-            terms = support_terms(b, f, y)
-            if (f, y) in rows and terms:
-                yield rows[(f, y)], terms
-            elif (f, y) in rows or terms:
-                change = "loses its" if terms is None else "gains an"
-                raise StructureChanged(f"{f} {change} operating_support row in {y}")
-
-
 def objective_terms(b: Build) -> Terms:
     """Return the objective terms whose coefficients are parameters: shortfall penalties."""
     return penalty_terms(b)
@@ -107,3 +92,139 @@ def objective_terms(b: Build) -> Terms:
 def _rows(m: LinearModel, name: str) -> Iterator[tuple[Any, int]]:
     family = m.families.get(name)
     return iter(()) if family is None else iter(family.items())
+
+
+class Affine:
+    """A number that is affine in the prices: ``const + sum(coef_k * price_k)``.
+
+    Evaluating the rules' own ``support_terms`` on data whose prices are Affine symbols
+    gives every ``operating_support`` coefficient as a function of the prices, exactly,
+    without a second copy of the formulas.
+    """
+
+    __slots__ = ("const", "coefs")
+
+    def __init__(self, const: float = 0.0, coefs: dict[Any, float] | None = None) -> None:
+        self.const, self.coefs = const, coefs or {}
+
+    @staticmethod
+    def _of(other: object) -> Affine:
+        if isinstance(other, Affine):
+            return other
+        if isinstance(other, int | float):
+            return Affine(float(other))
+        raise TypeError(f"an Affine price combines with numbers only, not {type(other)}")
+
+    def __add__(self, other: object) -> Affine:
+        """Return ``self + other``."""
+        o = Affine._of(other)
+        coefs = dict(self.coefs)
+        for k, c in o.coefs.items():
+            coefs[k] = coefs.get(k, 0.0) + c
+        return Affine(self.const + o.const, coefs)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Affine:
+        """Return ``-self``."""
+        return Affine(-self.const, {k: -c for k, c in self.coefs.items()})
+
+    def __sub__(self, other: object) -> Affine:
+        """Return ``self - other``."""
+        return self + -Affine._of(other)
+
+    def __mul__(self, other: object) -> Affine:
+        """Return ``self * number`` (a product of two prices is not affine)."""
+        if not isinstance(other, int | float):
+            raise TypeError("a product of prices is not affine")
+        f = float(other)
+        return Affine(self.const * f, {k: c * f for k, c in self.coefs.items()})
+
+    __rmul__ = __mul__
+
+    def __bool__(self) -> bool:
+        """Return whether the expression can be nonzero (some price or the constant)."""
+        return self.const != 0 or any(c != 0 for c in self.coefs.values())
+
+    def __ne__(self, other: object) -> bool:
+        """Return ``not (self == other)`` symbolically (used as ``c != 0`` filters)."""
+        return bool(self - Affine._of(other))
+
+    def __eq__(self, other: object) -> bool:
+        """Return whether ``self - other`` is identically zero."""
+        return not self.__ne__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass
+class PriceMap:
+    """The ``operating_support`` coefficients as an affine map of the prices.
+
+    One entry per (row, column) of ``operating_support``; ``row`` is -1 for the
+    facility-years that have no row because no money flows there at the built prices.
+    ``values(data) = const + sensitivity @ prices(data)``, with the sensitivity stored as
+    (entry, price, coefficient) triples.
+    """
+
+    rows: np.ndarray
+    columns: np.ndarray
+    const: np.ndarray
+    entry: np.ndarray
+    price: np.ndarray
+    coef: np.ndarray
+    keys: dict[Any, int]
+
+    @classmethod
+    def of(cls, b: Build) -> PriceMap:
+        """Return the map for the built model ``b`` (one symbolic pass over the rules)."""
+        data = b.data
+        symbolic = replace(
+            data,
+            prices=frozen({k: Affine(0.0, {("price", k): 1.0}) for k in data.prices}),
+            offers=frozen({k: replace(o, usd_per_kg=Affine(0.0, {("offer", k): 1.0}))  # type: ignore[arg-type]
+                           for k, o in data.offers.items()}))
+        sb = replace(b, data=symbolic)
+        existing = dict(_rows(b.m, "operating_support"))
+        rows: list[int] = []
+        columns: list[int] = []
+        const: list[float] = []
+        entry: list[int] = []
+        price: list[int] = []
+        coef: list[float] = []
+        keys: dict[Any, int] = {}
+        for f in data.facilities:
+            for y in b.net.op_years[f]:
+                merged: dict[int, Affine] = {}
+                for c, j in support_terms(sb, f, y) or []:
+                    merged[j] = merged.get(j, Affine()) + c
+                for j, a in merged.items():
+                    for k, c in a.coefs.items():
+                        entry.append(len(rows))
+                        price.append(keys.setdefault(k, len(keys)))
+                        coef.append(c)
+                    rows.append(existing.get((f, y), -1))
+                    columns.append(j)
+                    const.append(a.const)
+        return cls(np.array(rows, dtype=np.int64), np.array(columns, dtype=np.int64),
+                   np.array(const, dtype=float), np.array(entry, dtype=np.int64),
+                   np.array(price, dtype=np.int64), np.array(coef, dtype=float), keys)
+
+    def values(self, data: ModelData) -> np.ndarray:
+        """Return every entry's coefficient at ``data``'s prices and offer prices."""
+        p = np.empty(len(self.keys))
+        for (kind, k), i in self.keys.items():
+            p[i] = data.prices[k] if kind == "price" else data.offers[k].usd_per_kg
+        return self.const + np.bincount(self.entry, weights=self.coef * p[self.price],
+                                        minlength=len(self.const))
+
+    def check(self, values: np.ndarray, support_columns: np.ndarray) -> None:
+        """Raise StructureChanged if ``values`` add or remove an ``operating_support`` row."""
+        flows = (values != 0) & ~np.isin(self.columns, support_columns)
+        if (flows & (self.rows < 0)).any():
+            raise StructureChanged("a facility-year gains an operating_support row")
+        existing = self.rows >= 0
+        alive = np.zeros(int(self.rows.max(initial=-1)) + 1, dtype=bool)
+        alive[self.rows[flows & existing]] = True
+        if not alive[self.rows[existing]].all():
+            raise StructureChanged("a facility-year loses its operating_support row")
