@@ -34,11 +34,11 @@ import numpy as np
 
 from optimize.data.modeldata import ModelData
 from optimize.model import Build
-from optimize.model.context import Terms
+from optimize.model.finance import penalty_terms
+from optimize.model.lp import Linear
 from optimize.model.parameters import (
     PriceMap,
     StructureChanged,
-    objective_terms,
     row_bounds,
     same_structure,
 )
@@ -292,9 +292,7 @@ class HighsModel:
         new = replace(self.b, data=data)
         # everything is computed before HiGHS is touched: a StructureChanged changes nothing
         bounds = {i: (lo, up) for i, lo, up in row_bounds(new)}
-        penalty = np.zeros(self.form.n_col)
-        for j, c in _by_column(objective_terms(new)).items():
-            penalty[j] = c
+        penalty = Linear(penalty_terms(new)).dense(self.form.n_col)
         if _prices_differ(data, self.b.data):
             if self._prices is None:
                 price_map = PriceMap.of(self.b)
@@ -404,14 +402,6 @@ def _lp_name(name: str) -> str:
 def _prices_differ(a: ModelData, b: ModelData) -> bool:
     """Return whether ``operating_support`` coefficients may differ between ``a`` and ``b``."""
     return a.prices != b.prices or a.offers != b.offers
-
-
-def _by_column(terms: Terms) -> dict[int, float]:
-    """Return the terms' coefficients summed by column."""
-    out: dict[int, float] = {}
-    for c, j in terms:
-        out[j] = out.get(j, 0.0) + c
-    return out
 
 
 def solve(b: Build, options: SolveOptions) -> SolveResult:

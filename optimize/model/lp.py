@@ -66,6 +66,12 @@ class Linear:
         self.columns = [j for j, c in merged.items() if c != 0]
         self.coefs = [merged[j] for j in self.columns]
 
+    def dense(self, n: int) -> np.ndarray:
+        """Return the coefficients as a vector over ``n`` columns (zero where absent)."""
+        out = np.zeros(n)
+        out[np.asarray(self.columns, dtype=np.int64)] = self.coefs
+        return out
+
     def __le__(self, rhs: float) -> Row:
         """Return the row ``self <= rhs``."""
         return Row(self.columns, self.coefs, -math.inf, float(rhs))
@@ -174,10 +180,7 @@ class LinearModel:
 
     def costs(self, part: str) -> np.ndarray:
         """Return the objective part's coefficient of every column."""
-        costs = np.zeros(self.n_columns)
-        linear = self.objective[part]
-        costs[np.asarray(linear.columns, dtype=np.int64)] = linear.coefs
-        return costs
+        return self.objective[part].dense(self.n_columns)
 
     def load(self, x: np.ndarray) -> None:
         """Take a solution: one value per column."""

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from optimize.data.modeldata import ModelData, frozen
-from optimize.model.context import Build, Terms
-from optimize.model.finance import penalty_terms, support_terms
+from optimize.model.context import Build
+from optimize.model.finance import support_terms
 from optimize.model.lp import LinearModel
 
 
@@ -82,11 +82,6 @@ def row_bounds(b: Build) -> Iterator[tuple[int, float, float]]:
             if total is None:
                 raise StructureChanged(f"funding program {g} no longer has a total budget")
             yield row, -math.inf, total
-
-
-def objective_terms(b: Build) -> Terms:
-    """Return the objective terms whose coefficients are parameters: shortfall penalties."""
-    return penalty_terms(b)
 
 
 def _rows(m: LinearModel, name: str) -> Iterator[tuple[Any, int]]:
