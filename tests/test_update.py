@@ -176,3 +176,18 @@ def test_a_price_change_that_adds_a_money_flow_is_refused():
     assert same_structure(free, priced)
     with pytest.raises(StructureChanged, match="gains an operating_support row"):
         model.update(priced)
+
+
+def test_a_price_that_gives_a_coefficient_to_a_flow_without_one_is_taken_in_place():
+    """At price 0 a sale has no coefficient in its operating_support row (the build leaves
+    zeros out); a positive price must add the entry, and a price of 0 take it away again."""
+    data = load(EXAMPLE)
+    unpriced = replace(data, prices=frozen({k: 0.0 for k in data.prices}))
+    model = HighsModel(build_model(unpriced), SolveOptions())
+    for new in (data, unpriced, data):
+        assert same_structure(unpriced, new)
+        model.update(new)
+        rebuilt = HighsModel(build_model(new), SolveOptions())
+        assert_same_model(model, rebuilt)
+        assert model.solve().objective_musd == pytest.approx(rebuilt.solve().objective_musd,
+                                                             rel=1e-9, abs=1e-9)
