@@ -265,9 +265,9 @@ class HighsModel:
     """A built model held in HiGHS, to solve once or re-solve after parameter changes.
 
     Parameter-only scenarios (prices, offers, demand, penalties, budgets: see
-    ``optimize.model.parameters``) change matrix coefficients, row bounds and costs in place
-    instead of rebuilding the model and passing it again (``update``,
-    ``scale_budgets``; benchmarks/resolve.py measures the speed-up).
+    ``optimize.model.parameters``) change matrix coefficients, row bounds and costs instead
+    of rebuilding the model (``update``, ``scale_budgets``; benchmarks/resolve.py measures
+    the speed-up). ``self.form`` always mirrors what HiGHS holds.
     """
 
     def __init__(self, b: Build, options: SolveOptions) -> None:
