@@ -6,8 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from optimize.model.lp import Linear, LinearModel
+from optimize.model.lp import Linear, LinearModel, Row
 
 
 def test_rows_go_into_compressed_row_arrays_with_duplicates_merged():
@@ -49,3 +51,30 @@ def test_a_row_without_variables_that_cannot_hold_is_an_error():
     for taken in ("flow", "x", "costs"):
         with pytest.raises(ValueError, match="is taken"):
             m.add_variables(taken, [1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 1.0, -1.0, 0.5, 1e-3, -2.5, 1e6]),
+                          st.integers(0, 40)), min_size=0, max_size=200))
+def test_long_and_short_terms_merge_alike(terms):
+    """Long term lists merge with arrays (_merge_arrays), short ones with a dict: same sums,
+    added in the same order, and the same column order (first non-zero term)."""
+    merged: dict[int, float] = {}
+    for c, j in terms:
+        if c:
+            merged[j] = merged.get(j, 0.0) + c
+    expected = [(j, c) for j, c in merged.items() if c != 0]
+    got = Linear(terms)
+    assert list(zip(got.columns, got.coefs, strict=True)) == expected
+    assert all(type(j) is int and type(c) is float
+               for j, c in zip(got.columns, got.coefs, strict=True))
+
+
+def test_rows_given_as_arrays_go_in_as_lists_do():
+    m = LinearModel()
+    x = m.add_variables("flow", range(4))
+    m.add_constraints("cap", {"list": Linear([(1.0, x[0]), (-2.0, x[3])]) <= 1,
+                              "array": Row(np.array([x[1], x[2]]), np.array([3.0, 4.0]), 0, 0)})
+    assert list(m.row_start) == [0, 2, 4]
+    assert list(m.row_columns) == [0, 3, 1, 2] and list(m.row_coefs) == [1.0, -2.0, 3.0, 4.0]
+    assert x.columns([3, 1]).tolist() == [3, 1]

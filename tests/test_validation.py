@@ -174,3 +174,14 @@ def test_cli_exits_2_with_a_clear_message_and_no_traceback(example, capsys):
 def test_cli_reports_a_missing_folder(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "nope")]) == 2
     assert "inputs folder or scenario file not found" in capsys.readouterr().err
+
+
+def test_typed_rows_are_remembered_by_their_cells_not_by_their_file(example):
+    """Typing remembers rows it has seen (sweeps read one base many times): a second read
+    reports the same problems, and an edited row is typed afresh."""
+    edit(example, "facilities.csv", 3, "capacity_t", "-5")
+    first = problems(example)
+    assert any("row 3, column capacity_t" in p for p in first)
+    assert problems(example) == first
+    edit(example, "facilities.csv", 3, "capacity_t", "500")
+    assert load(example).facilities["light-bastnaesite-mine"].capacity_t == 500

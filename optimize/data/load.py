@@ -182,10 +182,34 @@ def type_table(raw: RawTable, problems: list[Problem]) -> TypedTable:
             problems.append(Problem(table.file, 1, column.name, "required column is missing"))
     typed = TypedTable(table)
     for line, cells in zip(raw.lines, raw.rows, strict=True):
-        typed.rows.append(_type_row(cells, table, line, problems))
+        row, found = _typed_row(cells, table, line)
+        typed.rows.append(dict(row))
         typed.lines.append(line)
+        problems.extend(found)
     _check_keys(typed, problems)
     return typed
+
+
+#: Rows already typed, by table, file row and cells: a sweep reads the same base tables for
+#: every scenario, and a scenario changes a few rows of them. Typing is a pure function of
+#: these three, so a row seen before is not parsed again.
+_TYPED: dict[tuple[str, int, tuple[tuple[str, str], ...]],
+             tuple[dict[str, Any], tuple[Problem, ...]]] = {}
+_TYPED_MAX = 500_000
+
+
+def _typed_row(cells: dict[str, str], table: Table,
+               line: int) -> tuple[dict[str, Any], tuple[Problem, ...]]:
+    """Return the typed row and its problems, from ``_TYPED`` when seen before."""
+    key = (table.name, line, tuple(cells.items()))
+    hit = _TYPED.get(key)
+    if hit is None:
+        found: list[Problem] = []
+        hit = (_type_row(cells, table, line, found), tuple(found))
+        if len(_TYPED) >= _TYPED_MAX:
+            _TYPED.clear()
+        _TYPED[key] = hit
+    return hit
 
 
 def _type_row(raw: dict[str, str], table: Table, line: int,

@@ -7,8 +7,10 @@ never uses, even while unbuilt, and so pass a loss on to a facility that may be 
 
 from __future__ import annotations
 
+import numpy as np
+
 from optimize.model.capacity import metal_out_vars
-from optimize.model.context import Build, Terms, add_constraints, balance
+from optimize.model.context import Build, Terms, add_constraints, balance, balance_columns
 from optimize.model.network import METAL_POOL, OXIDE_POOL
 
 
@@ -71,23 +73,31 @@ def separation_balance(b: Build) -> None:
         recovery_{s,e} \sum_{m: prov(m) \mapsto o} share_{m,e}\, conc_{m,s,y}
     """
     m, ix, data = b.m, b.ix, b.data
-    assays = dict(data.assays)
+    mines = data.stage("mine")
+    at = {mine: i for i, mine in enumerate(mines)}
+    share = np.array([[data.assays.get((mine, e), 0.0) for e in data.elements]
+                      for mine in mines]).reshape(len(mines), len(data.elements))
+    element = {e: i for i, e in enumerate(data.elements)}
+    provenance = np.array([b.net.mine_provenance[mine] for mine in mines], dtype=object)
     rows = {}
     for s in data.stage("separation"):
-        # the feed of each year by output provenance: which mines' concentrate becomes o
+        # each year's feed: the concentrate columns, and the mine each comes from
         feed = {}
         for y in b.net.op_years[s]:
-            conc = [(k[0], b.net.mine_provenance[k[0]], m.conc[k])
-                    for k in ix.conc_in.get((s, y), ())]
-            for o in ("clean", "tainted"):
-                feed[(o, y)] = [(mine, j) for mine, prov, j in conc if maps_to(b, s, prov, o)]
+            keys = ix.conc_in.get((s, y), ())
+            feed[y] = (ix.conc_in_columns.get((s, y), np.zeros(0, dtype=np.int64)),
+                       np.fromiter((at[k[0]] for k in keys), dtype=np.int64, count=len(keys)))
         for e, o in b.net.outputs[s]:
             rec = data.recoveries[(s, e)]
             for y in b.net.op_years[s]:
-                out = [(1.0, m.oxide[k]) for k in ix.oxide_out.get((s, e, o, y), ())]
-                out += [(1.0, m.sell_oxide[k]) for k in ix.sell_oxide_by.get((s, e, o, y), ())]
-                fed = [(rec * assays.get((mine, e), 0.0), j) for mine, j in feed[(o, y)]]
-                rows[(s, e, o, y)] = balance(out, fed)
+                out = [m.oxide[k] for k in ix.oxide_out.get((s, e, o, y), ())]
+                out += [m.sell_oxide[k] for k in ix.sell_oxide_by.get((s, e, o, y), ())]
+                conc, mine = feed[y]
+                becomes_o = np.full(len(mine), o == "tainted") if data.facilities[s].covered \
+                    else provenance[mine] == o  # maps_to, for every mine of the feed
+                rows[(s, e, o, y)] = balance_columns(
+                    np.asarray(out, dtype=np.int64), conc[becomes_o],
+                    rec * share[mine[becomes_o], element[e]])
     add_constraints(b, "separation_balance", rows)
 
 

@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-from optimize.model.context import Build, Terms, add_constraints, at_most
+import numpy as np
+
+from optimize.model.context import Build, Terms, add_constraints, at_most_columns
 from optimize.model.investment import capacity_terms
 
+_NONE = np.zeros(0, dtype=np.int64)
 
-def _limit(b: Build, name: str, stage: str, used: dict[tuple[str, int], Terms]) -> None:
-    rows = {}
-    for f in b.data.stage(stage):
-        for y in b.net.op_years[f]:
-            terms = used.get((f, y), [])
-            if terms:
-                cap, const = capacity_terms(b, f, y)
-                rows[(f, y)] = at_most(terms, cap, const)
-    add_constraints(b, name, rows)
+
+def used_columns(b: Build, f: str, y: int) -> np.ndarray:
+    """Return the columns whose sum is the throughput of ``f`` in ``y`` (t/yr)."""
+    m, ix = b.m, b.ix
+    stage = b.data.facilities[f].stage
+    if stage == "mine":
+        return ix.conc_out_columns.get((f, y), _NONE)
+    if stage == "separation":
+        return ix.conc_in_columns.get((f, y), _NONE)
+    if stage == "metal":
+        return np.array([v for e, o in b.net.outputs[f] for v in metal_out_vars(b, f, e, o, y)],
+                        dtype=np.int64)
+    return m.make.columns(ix.make_by_line.get((f, y), ()))
 
 
 def used_terms(b: Build, f: str, y: int) -> Terms:
     """Return the throughput of ``f`` in ``y`` in its capacity unit (t/yr)."""
-    m, ix = b.m, b.ix
-    stage = b.data.facilities[f].stage
-    if stage == "mine":
-        return [(1.0, m.conc[k]) for k in ix.conc_out.get((f, y), ())]
-    if stage == "separation":
-        return [(1.0, m.conc[k]) for k in ix.conc_in.get((f, y), ())]
-    if stage == "metal":
-        return [(1.0, v) for e, o in b.net.outputs[f] for v in metal_out_vars(b, f, e, o, y)]
-    return [(1.0, m.make[k]) for k in ix.make_by_line.get((f, y), ())]
+    return [(1.0, j) for j in used_columns(b, f, y).tolist()]
 
 
 def metal_out_vars(b: Build, t: str, e: str, o: str, y: int) -> list:
@@ -37,8 +36,14 @@ def metal_out_vars(b: Build, t: str, e: str, o: str, y: int) -> list:
 
 
 def _stage_limit(b: Build, name: str, stage: str) -> None:
-    used = {(f, y): used_terms(b, f, y) for f in b.data.stage(stage) for y in b.net.op_years[f]}
-    _limit(b, name, stage, used)
+    rows = {}
+    for f in b.data.stage(stage):
+        for y in b.net.op_years[f]:
+            used = used_columns(b, f, y)
+            if len(used):
+                cap, const = capacity_terms(b, f, y)
+                rows[(f, y)] = at_most_columns(used, cap, const)
+    add_constraints(b, name, rows)
 
 
 def mine_capacity(b: Build) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from optimize.data.modeldata import ModelData
 from optimize.model.lp import Linear, LinearModel, Row
@@ -57,3 +60,33 @@ def balance(lhs: Terms, rhs: Terms) -> Row | None:
     if not any(c for c, _ in terms):
         return None
     return linear(terms) == 0
+
+
+# Array forms of at_most and balance, for the rows that carry concentrate arcs (the long ones):
+# the same rows, written without a Python tuple per term.
+
+def at_most_columns(lhs: np.ndarray, rhs: Terms, rhs_constant: float = 0.0) -> Row | None:
+    """Return ``sum(lhs) <= sum(rhs) + rhs_constant`` for ``lhs`` distinct columns.
+
+    The array form of :func:`at_most` when every left-hand coefficient is 1 and no
+    left-hand column appears on the right.
+    """
+    rhs_part = Linear([(-c, v) for c, v in rhs])
+    if not len(lhs) and not rhs_part.columns:
+        return None
+    return Row(np.concatenate([lhs, np.asarray(rhs_part.columns, dtype=np.int64)]),
+               np.concatenate([np.ones(len(lhs)), rhs_part.coefs]), -math.inf,
+               float(rhs_constant))
+
+
+def balance_columns(lhs: np.ndarray, rhs: np.ndarray, rhs_coefs: np.ndarray) -> Row | None:
+    """Return ``sum(lhs) == sum(rhs_coefs * rhs)``, or None when no variable appears.
+
+    The array form of :func:`balance` when every left-hand coefficient is 1 and the
+    columns are distinct; right-hand terms with a zero coefficient are left out.
+    """
+    keep = rhs_coefs != 0
+    if not len(lhs) and not keep.any():
+        return None
+    return Row(np.concatenate([lhs, rhs[keep]]),
+               np.concatenate([np.ones(len(lhs)), -rhs_coefs[keep]]), 0.0, 0.0)

@@ -19,6 +19,9 @@ import numpy as np
 
 Key = Any
 
+#: Terms from which Linear merges duplicate columns with arrays instead of a dict.
+_LONG = 64
+
 
 class Family(dict[Key, int]):
     """A named, ordered set of keys, each with its index (a column or a row).
@@ -33,6 +36,10 @@ class Family(dict[Key, int]):
         super().__init__(index)
         self.name = name
 
+    def columns(self, keys: list[Key] | tuple[Key, ...]) -> np.ndarray:
+        """Return the indices of ``keys`` as an array (one C-speed pass, for long key lists)."""
+        return np.fromiter(map(self.__getitem__, keys), dtype=np.int64, count=len(keys))
+
     def label(self, key: Key) -> str:
         """Return ``name[k1,k2,...]``."""
         parts = key if isinstance(key, tuple) else (key,)
@@ -41,10 +48,14 @@ class Family(dict[Key, int]):
 
 @dataclass(slots=True)
 class Row:
-    """One row: ``lower <= sum(coefs * columns) <= upper``."""
+    """One row: ``lower <= sum(coefs * columns) <= upper``.
 
-    columns: list[int]
-    coefs: list[float]
+    Columns and coefficients are lists, or arrays for rules that write long rows at once
+    (distinct columns, no zero coefficient: ``Linear`` is what merges and drops).
+    """
+
+    columns: list[int] | np.ndarray
+    coefs: list[float] | np.ndarray
     lower: float
     upper: float
 
@@ -55,16 +66,38 @@ class Linear:
     __slots__ = ("columns", "coefs")
 
     def __init__(self, terms: Iterable[tuple[float, int]]) -> None:
-        terms = [(c, j) for c, j in terms if c != 0]
-        columns = [j for _, j in terms]
-        if len(set(columns)) == len(columns):
-            self.columns, self.coefs = columns, [c for c, _ in terms]
+        terms = terms if isinstance(terms, list) else list(terms)
+        if not terms:
+            self.columns, self.coefs = [], []
+            return
+        coefs, columns = zip(*terms, strict=True)  # the common case at C speed: distinct
+        if 0 not in coefs and len(set(columns)) == len(columns):  # columns, no zero
+            self.columns, self.coefs = list(columns), list(coefs)
+            return
+        if len(terms) >= _LONG:
+            self._merge_arrays(np.asarray(columns, dtype=np.int64),
+                               np.asarray(coefs, dtype=np.float64))
             return
         merged: dict[int, float] = {}
         for c, j in terms:
-            merged[j] = merged.get(j, 0.0) + c
+            if c:
+                merged[j] = merged.get(j, 0.0) + c
         self.columns = [j for j, c in merged.items() if c != 0]
         self.coefs = [merged[j] for j in self.columns]
+
+    def _merge_arrays(self, columns: np.ndarray, coefs: np.ndarray) -> None:
+        """Merge as above, with arrays: the same sums, added in the same order, same order out.
+
+        ``bincount`` adds each column's coefficients in the order they come, from 0.0,
+        as the dict does; columns keep the order of their first term.
+        """
+        nonzero = coefs != 0
+        columns, coefs = columns[nonzero], coefs[nonzero]
+        unique, first, inverse = np.unique(columns, return_index=True, return_inverse=True)
+        sums = np.bincount(inverse, weights=coefs, minlength=len(unique))
+        order = np.argsort(first, kind="stable")
+        keep = order[sums[order] != 0]
+        self.columns, self.coefs = unique[keep].tolist(), sums[keep].tolist()
 
     def dense(self, n: int) -> np.ndarray:
         """Return the coefficients as a vector over ``n`` columns (zero where absent)."""
@@ -150,14 +183,18 @@ class LinearModel:
         """
         index = {}
         for key, row in rows.items():
-            if not row.columns:
+            if not len(row.columns):
                 if row.lower > 0 or row.upper < 0:
                     raise ValueError(f"{name} {key}: no variable, and 0 is not within "
                                      f"[{row.lower}, {row.upper}]")
                 continue
             index[key] = self.n_rows
-            self.row_columns.extend(row.columns)
-            self.row_coefs.extend(row.coefs)
+            if isinstance(row.columns, np.ndarray):
+                self.row_columns.frombytes(row.columns.astype(np.int32).tobytes())
+                self.row_coefs.frombytes(np.asarray(row.coefs, dtype=np.float64).tobytes())
+            else:
+                self.row_columns.extend(row.columns)
+                self.row_coefs.extend(row.coefs)
             self.row_start.append(len(self.row_columns))
             self.row_lower.append(row.lower)
             self.row_upper.append(row.upper)

@@ -6,7 +6,10 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
+
+import numpy as np
 
 from optimize.data.modeldata import ModelData
 from optimize.model.lp import LinearModel
@@ -23,11 +26,26 @@ def group(keys: Iterable[Key], by: Callable[[Key], Hashable]) -> dict[Any, list[
     return out
 
 
+def group_columns(keys: list[Key], by: Callable[[Key], Hashable],
+                  first: int) -> dict[Any, np.ndarray]:
+    """Return the columns of ``keys`` grouped by ``by(key)``, as arrays.
+
+    For a family whose columns are numbered from ``first`` in key order: the long rows
+    read them without a lookup per key.
+    """
+    out: dict[Any, list[int]] = defaultdict(list)
+    for i, k in enumerate(keys, start=first):
+        out[by(k)].append(i)
+    return {g: np.array(columns, dtype=np.int64) for g, columns in out.items()}
+
+
 @dataclass
 class Incidence:
     """Variable keys grouped by the facility (and element, provenance, year) they touch.
 
     A missing group means no variable, so rules write ``ix.conc_in.get((s, y), ())``.
+    ``conc_out_columns`` and ``conc_in_columns`` are the same groups of concentrate arcs as
+    column arrays (the model's most numerous variable, in its longest rows).
     """
 
     conc_out: dict[Any, list[Key]] = field(default_factory=dict)
@@ -47,6 +65,8 @@ class Incidence:
     fund_by: dict[Any, list[Key]] = field(default_factory=dict)
     fund_by_program_year: dict[Any, list[Key]] = field(default_factory=dict)
     fund_by_program: dict[Any, list[Key]] = field(default_factory=dict)
+    conc_out_columns: dict[Any, np.ndarray] = field(default_factory=dict)
+    conc_in_columns: dict[Any, np.ndarray] = field(default_factory=dict)
 
 
 def _var(m: LinearModel, name: str, keys: list[Key], binary: bool = False) -> None:
@@ -75,6 +95,7 @@ def declare_variables(m: LinearModel, data: ModelData, net: Network) -> Incidenc
     support = [(f, y) for f in fac for y in years(f)]
 
     _var(m, "fid", fid, binary=True)
+    first_conc = m.n_columns
     _var(m, "conc", conc)
     _var(m, "oxide", oxide)
     _var(m, "metal", metal)
@@ -99,8 +120,10 @@ def declare_variables(m: LinearModel, data: ModelData, net: Network) -> Incidenc
     _var(m, "fund", fund)
 
     return Incidence(
-        conc_out=group(conc, lambda k: (k[0], k[2])),
-        conc_in=group(conc, lambda k: (k[1], k[2])),
+        conc_out=group(conc, itemgetter(0, 2)),
+        conc_in=group(conc, itemgetter(1, 2)),
+        conc_out_columns=group_columns(conc, itemgetter(0, 2), first_conc),
+        conc_in_columns=group_columns(conc, itemgetter(1, 2), first_conc),
         oxide_out=group(oxide, lambda k: (k[0], k[2], k[3], k[4])),
         oxide_in=group(oxide, lambda k: (k[1], k[2], k[3], k[4])),
         metal_out=group(metal, lambda k: (k[0], k[2], k[3], k[4])),
