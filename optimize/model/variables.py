@@ -27,16 +27,19 @@ def group(keys: Iterable[Key], by: Callable[[Key], Hashable]) -> dict[Any, list[
 
 
 def group_columns(keys: list[Key], by: Callable[[Key], Hashable],
-                  first: int) -> dict[Any, np.ndarray]:
-    """Return the columns of ``keys`` grouped by ``by(key)``, as arrays.
+                  first: int) -> tuple[dict[Any, list[Key]], dict[Any, np.ndarray]]:
+    """Return ``group(keys, by)`` and the same groups as arrays of columns.
 
     For a family whose columns are numbered from ``first`` in key order: the long rows
     read them without a lookup per key.
     """
-    out: dict[Any, list[int]] = defaultdict(list)
+    grouped: dict[Any, list[Key]] = defaultdict(list)
+    columns: dict[Any, list[int]] = defaultdict(list)
     for i, k in enumerate(keys, start=first):
-        out[by(k)].append(i)
-    return {g: np.array(columns, dtype=np.int64) for g, columns in out.items()}
+        g = by(k)
+        grouped[g].append(k)
+        columns[g].append(i)
+    return grouped, {g: np.array(c, dtype=np.int64) for g, c in columns.items()}
 
 
 @dataclass
@@ -44,11 +47,11 @@ class Incidence:
     """Variable keys grouped by the facility (and element, provenance, year) they touch.
 
     A missing group means no variable, so rules write ``ix.conc_in.get((s, y), ())``.
-    ``conc_out_columns`` and ``conc_in_columns`` are the same groups of concentrate arcs as
-    column arrays (the model's most numerous variable, in its longest rows).
+    Concentrate arcs, the model's most numerous variable in its longest rows, are also
+    grouped as column arrays: ``conc_out_columns`` by (mine, year), ``conc_in_columns``
+    by (separation plant, year), the latter in the order of ``conc_in``.
     """
 
-    conc_out: dict[Any, list[Key]] = field(default_factory=dict)
     conc_in: dict[Any, list[Key]] = field(default_factory=dict)
     oxide_out: dict[Any, list[Key]] = field(default_factory=dict)
     oxide_in: dict[Any, list[Key]] = field(default_factory=dict)
@@ -119,11 +122,11 @@ def declare_variables(m: LinearModel, data: ModelData, net: Network) -> Incidenc
     _var(m, "support", support)
     _var(m, "fund", fund)
 
+    conc_in, conc_in_columns = group_columns(conc, itemgetter(1, 2), first_conc)
     return Incidence(
-        conc_out=group(conc, itemgetter(0, 2)),
-        conc_in=group(conc, itemgetter(1, 2)),
-        conc_out_columns=group_columns(conc, itemgetter(0, 2), first_conc),
-        conc_in_columns=group_columns(conc, itemgetter(1, 2), first_conc),
+        conc_in=conc_in,
+        conc_out_columns=group_columns(conc, itemgetter(0, 2), first_conc)[1],
+        conc_in_columns=conc_in_columns,
         oxide_out=group(oxide, lambda k: (k[0], k[2], k[3], k[4])),
         oxide_in=group(oxide, lambda k: (k[1], k[2], k[3], k[4])),
         metal_out=group(metal, lambda k: (k[0], k[2], k[3], k[4])),
