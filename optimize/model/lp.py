@@ -10,6 +10,7 @@ nonzero (the ``benchmarks/`` floor is HiGHS reading the same model from an MPS f
 from __future__ import annotations
 
 import math
+import operator
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -231,7 +232,13 @@ class LinearModel:
     def value_of(self, terms: Iterable[tuple[float, int]]) -> float:
         """Return ``sum(coef * column)`` at the solution (0 before a solve)."""
         xs = self._x_list
-        return sum(c * xs[j] for c, j in terms) if xs else 0.0
+        if not xs:
+            return 0.0
+        terms = terms if isinstance(terms, list) else list(terms)
+        if not terms:
+            return 0
+        coefs, columns = zip(*terms, strict=True)  # the same sum, in the same order, in C
+        return sum(map(operator.mul, coefs, map(xs.__getitem__, columns)))
 
     def values(self, family: Family) -> np.ndarray:
         """Return the solution values of a variable family's columns, in key order."""
