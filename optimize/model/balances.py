@@ -12,6 +12,7 @@ import numpy as np
 from optimize.model.capacity import metal_out_vars
 from optimize.model.context import Build, Terms, add_constraints, balance, balance_columns
 from optimize.model.network import METAL_POOL, OXIDE_POOL
+from optimize.model.variables import NO_COLUMNS
 
 
 def maps_to(b: Build, f: str, provenance_in: str, provenance_out: str) -> bool:
@@ -78,14 +79,14 @@ def separation_balance(b: Build) -> None:
     share = np.array([[data.assays.get((mine, e), 0.0) for e in data.elements]
                       for mine in mines]).reshape(len(mines), len(data.elements))
     element = {e: i for i, e in enumerate(data.elements)}
-    provenance = np.array([b.net.mine_provenance[mine] for mine in mines], dtype=object)
+    tainted = np.array([b.net.mine_provenance[mine] == "tainted" for mine in mines], dtype=int)
     rows = {}
     for s in data.stage("separation"):
         # each year's feed: the concentrate columns, and the mine each comes from
         feed = {}
         for y in b.net.op_years[s]:
             keys = ix.conc_in.get((s, y), ())
-            feed[y] = (ix.conc_in_columns.get((s, y), np.zeros(0, dtype=np.int64)),
+            feed[y] = (ix.conc_in_columns.get((s, y), NO_COLUMNS),
                        np.fromiter((at[k[0]] for k in keys), dtype=np.int64, count=len(keys)))
         for e, o in b.net.outputs[s]:
             rec = data.recoveries[(s, e)]
@@ -93,8 +94,8 @@ def separation_balance(b: Build) -> None:
                 out = [m.oxide[k] for k in ix.oxide_out.get((s, e, o, y), ())]
                 out += [m.sell_oxide[k] for k in ix.sell_oxide_by.get((s, e, o, y), ())]
                 conc, mine = feed[y]
-                becomes_o = np.full(len(mine), o == "tainted") if data.facilities[s].covered \
-                    else provenance[mine] == o  # maps_to, for every mine of the feed
+                maps = np.array([maps_to(b, s, "clean", o), maps_to(b, s, "tainted", o)])
+                becomes_o = maps[tainted[mine]]  # whether each mine's feed becomes o
                 rows[(s, e, o, y)] = balance_columns(
                     np.asarray(out, dtype=np.int64), conc[becomes_o],
                     rec * share[mine[becomes_o], element[e]])

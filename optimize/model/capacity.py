@@ -6,8 +6,7 @@ import numpy as np
 
 from optimize.model.context import Build, Terms, add_constraints, at_most_columns
 from optimize.model.investment import capacity_terms
-
-_NONE = np.zeros(0, dtype=np.int64)
+from optimize.model.variables import NO_COLUMNS
 
 
 def used_columns(b: Build, f: str, y: int) -> np.ndarray:
@@ -15,9 +14,9 @@ def used_columns(b: Build, f: str, y: int) -> np.ndarray:
     m, ix = b.m, b.ix
     stage = b.data.facilities[f].stage
     if stage == "mine":
-        return ix.conc_out_columns.get((f, y), _NONE)
+        return ix.conc_out_columns.get((f, y), NO_COLUMNS)
     if stage == "separation":
-        return ix.conc_in_columns.get((f, y), _NONE)
+        return ix.conc_in_columns.get((f, y), NO_COLUMNS)
     if stage == "metal":
         return np.array([v for e, o in b.net.outputs[f] for v in metal_out_vars(b, f, e, o, y)],
                         dtype=np.int64)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from optimize.data.modeldata import ModelData
 from optimize.model.capacity import metal_out_vars, used_terms
 from optimize.model.context import Build, Terms, add_constraints, linear
 from optimize.model.investment import capex_terms, operating_terms
+from optimize.model.variables import NO_COLUMNS
 
-_NONE = np.zeros(0, dtype=np.int64)
 MUSD_PER_T_USD_PER_KG = 0.001  # 1 t x 1 USD/kg = 1,000 USD = 0.001 MUSD
 
 
@@ -29,7 +27,7 @@ def revenue_terms(b: Build, f: str, y: int) -> Terms:
     usd: Terms
     if stage == "mine":
         v = concentrate_value(b, f, y)
-        usd = [(v, j) for j in ix.conc_out_columns.get((f, y), _NONE).tolist()]
+        usd = [(v, j) for j in ix.conc_out_columns.get((f, y), NO_COLUMNS).tolist()]
     elif stage == "separation":
         usd = [(data.prices[("oxide", e, y)], var) for e, o in b.net.outputs[f]
                for var in [*(m.oxide[k] for k in ix.oxide_out.get((f, e, o, y), ())),
@@ -52,7 +50,7 @@ def cost_terms(b: Build, f: str, y: int) -> Terms:
     usd: Terms = [(fac.variable_usd_per_kg, v) for _, v in used_terms(b, f, y)]
     if fac.stage == "separation":
         usd += [(concentrate_value(b, k[0], y), j) for k, j in
-                zip(ix.conc_in.get((f, y), ()), ix.conc_in_columns.get((f, y), _NONE).tolist(),
+                zip(ix.conc_in.get((f, y), ()), ix.conc_in_columns.get((f, y), NO_COLUMNS).tolist(),
                     strict=True)]
     elif fac.stage == "metal":
         usd += [(data.prices[("oxide", k[2], y)], m.oxide[k]) for e in data.elements

@@ -16,6 +16,9 @@ from optimize.model.lp import LinearModel
 from optimize.model.network import Network
 
 Key = tuple[Any, ...]
+#: What a missing group of columns reads as: ``ix.conc_in_columns.get((s, y), NO_COLUMNS)``.
+NO_COLUMNS = np.zeros(0, dtype=np.int64)
+NO_COLUMNS.flags.writeable = False
 
 
 def group(keys: Iterable[Key], by: Callable[[Key], Hashable]) -> dict[Any, list[Key]]:
