@@ -288,7 +288,7 @@ class HighsModel:
         self.budget_upper = self.form.row_upper[self.budget_rows].copy()
         self.budget_scale = 1.0
         self._prices: _Prices | None = None
-        self._own_arrays = False
+        self._owned: set[str] = set()  # arrays of self.form copied from the LinearModel
 
     def scale_budgets(self, scale: float) -> None:
         """Set every annual and total budget to ``scale`` times its input value."""
@@ -299,18 +299,20 @@ class HighsModel:
 
     def _row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Set the bounds of ``rows`` in HiGHS and in ``self.form`` (which mirrors HiGHS)."""
-        self._take_arrays()
+        self._take_arrays("row_lower", "row_upper")
         self.form.row_lower[rows], self.form.row_upper[rows] = lower, upper
         # present at runtime, missing from highspy 1.16's type stubs
         self.h.changeRowsBounds(len(rows), rows, lower, upper)  # type: ignore[attr-defined]
 
-    def _take_arrays(self) -> None:
-        """Copy the arrays an update changes, so the LinearModel keeps what it was built with."""
-        if not self._own_arrays:
-            self.form = replace(self.form, row_lower=self.form.row_lower.copy(),
-                                row_upper=self.form.row_upper.copy(),
-                                value=self.form.value.copy())
-            self._own_arrays = True
+    def _take_arrays(self, *names: str) -> None:
+        """Copy the named arrays of ``self.form`` before their first change.
+
+        They start as views of the LinearModel's buffers, which keep what was built.
+        """
+        for name in names:
+            if name not in self._owned:
+                self.form = replace(self.form, **{name: getattr(self.form, name).copy()})
+                self._owned.add(name)
 
     def update(self, data: ModelData) -> float:
         """Take ``data``'s parameters in place (prices, offers, demand, penalties, budgets).
@@ -338,7 +340,7 @@ class HighsModel:
             changed = np.flatnonzero(now != self._prices.now)
             if len(changed):
                 coefficients = (changed, now)
-        self._take_arrays()
+        self._take_arrays("row_lower", "row_upper")
         self.budget_upper = np.array([bounds[i][1] for i in self.budget_rows])
         for i in self.budget_rows:
             bounds[i] = (-math.inf, bounds[i][1] * self.budget_scale)
@@ -369,6 +371,7 @@ class HighsModel:
         assert prices is not None
         at = prices.position[changed]
         inside = at >= 0
+        self._take_arrays("value")
         self.form.value[at[inside]] = now[changed[inside]]
         new = changed[~inside & (now[changed] != 0) & (prices.map.rows[changed] >= 0)]
         if len(new):
