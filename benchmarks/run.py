@@ -54,6 +54,12 @@ with tempfile.TemporaryDirectory() as d:
               tables)
 t_extract = time.perf_counter() - t
 t_total = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t_extract_bound = None
+if not result.status.has_solution:  # time extraction anyway, on every column at 1: every
+    import numpy as np              # flow non-zero, more rows than any plan would give
+    built.m.load(np.ones(model.form.n_col))
+    t = time.perf_counter(); extract(built); t_extract_bound = time.perf_counter() - t
 mps = sys.argv[3]
 model.h.writeModel(mps)
 print(json.dumps({
@@ -62,8 +68,8 @@ print(json.dumps({
     "total": t_total, "status": str(result.status), "gap": result.mip_gap,
     "nodes": result.nodes, "columns": result.n_variables, "rows": result.n_constraints,
     "nonzeros": model.form.n_nonzeros,
-    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "peak_before_solve_mb": peak_before_solve,
+    "peak_mb": peak, "peak_before_solve_mb": peak_before_solve,
+    "extract_bound": t_extract_bound,
 }))
 """
 
@@ -172,14 +178,18 @@ def main() -> int:
         big = rows["L"]
         checks.append(("L: build + transfer <= 5x MPS read",
                        (big["build"] + big["transfer"]) / big["floor_mps_read"], 5.0))
+        extraction = big["extract_write"] if big["extract_bound"] is None else \
+            big["extract_bound"]
         checks.append(("L: build + transfer + extraction <= 10% of HiGHS",
-                       (big["build"] + big["transfer"] + big["extract_write"]) / big["highs"],
-                       0.10))
+                       (big["build"] + big["transfer"] + extraction) / big["highs"], 0.10))
         checks.append(("L: peak memory <= 1.5 GB", big["peak_mb"] / 1024, 1.5))
         if big["status"] != "optimal":
             notes.append(f"L: HiGHS stopped ({big['status']}) before a 1% gap, so its time to "
-                         "that gap is at least the time shown and the share above is an upper "
-                         "bound")
+                         "that gap is at least the time shown")
+        if big["extract_bound"] is not None:
+            notes.append(f"L: no plan to extract, so extraction is timed on every column at 1 "
+                         f"(every flow non-zero, more than any plan): {big['extract_bound']:.2f} s"
+                         "; with both, the share above is an upper bound")
         notes.append(f"L: HiGHS alone (MPS read and solve) peaks at "
                      f"{big['floor_peak_mb'] / 1024:.2f} GB; our process at "
                      f"{big['peak_mb'] / 1024:.2f} GB, {big['peak_before_solve_mb'] / 1024:.2f} GB "
