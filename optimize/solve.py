@@ -146,14 +146,20 @@ class StandardForm:
         return len(self.value)
 
     def pass_to(self, h: highspy.Highs) -> None:
-        """Hand the model to HiGHS (costs: the full objective, subsidy + penalty + tie-break)."""
-        integrality = self.integer.astype(np.int32) if self.integer.any() else \
-            np.zeros(0, dtype=np.int32)
-        h.passModel(self.n_col, self.n_row, self.n_nonzeros,
-                    int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize), 0.0,
-                    self.cost_subsidy + self.cost_penalty + self.cost_tiebreak,
-                    self.col_lower, self.col_upper, self.row_lower, self.row_upper,
-                    self.start, self.index, self.value, integrality)
+        """Hand the model to HiGHS (costs: the full objective, subsidy + penalty + tie-break).
+
+        The integrality array always has one entry per column: highspy reads ``n_col``
+        entries even from an empty one, so a model without binaries (no candidate) would be
+        refused.
+        """
+        status = h.passModel(self.n_col, self.n_row, self.n_nonzeros,
+                             int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize),
+                             0.0, self.cost_subsidy + self.cost_penalty + self.cost_tiebreak,
+                             self.col_lower, self.col_upper, self.row_lower, self.row_upper,
+                             self.start, self.index, self.value, self.integer.astype(np.int32))
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError(f"HiGHS refused the model ({self.n_col} columns, {self.n_row} "
+                               "rows): a bug in building it")
 
     def positions(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """Return where each (row, column) entry sits in ``value``; -1 where it has none."""

@@ -8,7 +8,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from instances import EXAMPLE
+from instances import EXAMPLE, copy_example
 from invariants import check_run
 
 from optimize.pipeline import run
@@ -95,3 +95,22 @@ def test_failed_write_leaves_previous_results(example_run, tmp_path, monkeypatch
         run(EXAMPLE, out=target)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".keep")] == []
+
+
+def test_existing_capacity_alone_solves_as_a_linear_program(solve_checked, tmp_path):
+    """With no candidate there is no binary: the model is an LP and must reach HiGHS whole
+    (an empty integrality array once made highspy refuse it, and the run solved nothing)."""
+    folder = copy_example(tmp_path / "existing-only")
+    facilities = pd.read_csv(folder / "facilities.csv", dtype=str, keep_default_na=False)
+    candidate = facilities.status == "candidate"
+    facilities.loc[candidate, ["status", "online_year", "available_share"]] = \
+        ["existing", "2020", "1"]
+    for column in ("earliest_fid", "lead_years", "ramp", "capex_musd", "public_share",
+                   "life_years", "fixed_om_musd", "requires"):
+        facilities.loc[candidate, column] = ""
+    facilities.to_csv(folder / "facilities.csv", index=False)
+    result = solve_checked(folder)
+    assert result.status == "optimal"
+    assert result.summary["n_binaries"] == 0 and result.summary["n_variables"] > 0
+    assert result.summary["funded"] == []
+    assert result.summary["objective_musd"] > 0  # the chain's losses are supported
