@@ -1,10 +1,12 @@
 """Synthetic inputs folders with the structure of our model, deterministic from a seed and a size.
 
-    python benchmarks/generate.py OUT_DIR --size S|M|L [--seed N]
-    python benchmarks/generate.py OUT_DIR --mines 40 --separation 12 ... [--years 30]
+    python benchmarks/generate.py OUT_DIR --size S|M|L [--seed N] [--offtake 0.5]
 
 Every folder passes `ree-plan validate`. Sizes: S is about the baseline's scale, M has 5x its
-facilities, L 20x and a 30-year horizon.
+facilities, L 20x and a 30-year horizon. By default no mine is tied to a plant, so every mine
+may ship to every separation plant (the sizes the benchmark results were measured on);
+``--offtake 0.5`` ties half the mines to one or two plants in links.csv, as the baseline
+ties 8 of its 16.
 """
 
 from __future__ import annotations
@@ -54,8 +56,11 @@ def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
         w.writerows(rows)
 
 
-def generate(out: Path, size: Size, seed: int = 0) -> Path:
-    """Write an inputs folder of the given size into ``out`` and return it."""
+def generate(out: Path, size: Size, seed: int = 0, offtake: float = 0.0) -> Path:
+    """Write an inputs folder of the given size into ``out`` and return it.
+
+    ``offtake`` is the share of mines tied to one or two separation plants (links.csv).
+    """
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     start, end = 2026, 2026 + size.years - 1
@@ -113,6 +118,12 @@ def generate(out: Path, size: Size, seed: int = 0) -> Path:
             "public_share", "life_years", "fixed_om_musd", "variable_usd_per_kg", "payability",
             "yield", "requires", "source"], facilities)
     _write(out / "assays.csv", ["facility", "element", "share"], assays)
+    if offtake > 0:
+        plants = [f"sep-{i}" for i in range(size.separation)]
+        tied = rng.sample(range(size.mines), round(offtake * size.mines))
+        _write(out / "links.csv", ["from", "to", "source"],
+               [[f"mine-{i}", plant, "synthetic offtake"] for i in sorted(tied)
+                for plant in rng.sample(plants, min(rng.choice((1, 1, 2)), len(plants)))])
     _write(out / "recoveries.csv", ["facility", "element", "recovery"], recoveries)
     _write(out / "grades.csv", ["grade", "element", "kg_per_kg"],
            [[g, e, kg] for g, es in GRADES.items() for e, kg in es.items()])
@@ -146,8 +157,10 @@ def main() -> int:
     p.add_argument("out", type=Path)
     p.add_argument("--size", choices=sorted(SIZES), default="S")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--offtake", type=float, default=0.0,
+                   help="share of mines tied to one or two separation plants (default 0)")
     args = p.parse_args()
-    generate(args.out, SIZES[args.size], args.seed)
+    generate(args.out, SIZES[args.size], args.seed, args.offtake)
     print(args.out)
     return 0
 

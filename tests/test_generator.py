@@ -13,9 +13,10 @@ from optimize.data.checks import load  # noqa: E402
 
 
 def test_generator_size_s_is_valid_and_deterministic(tmp_path):
-    a = generate(tmp_path / "a", SIZES["S"], seed=7)
-    b = generate(tmp_path / "b", SIZES["S"], seed=7)
+    a = generate(tmp_path / "a", SIZES["S"], seed=7, offtake=0.5)
+    b = generate(tmp_path / "b", SIZES["S"], seed=7, offtake=0.5)
     data = load(a)
     assert len(data.facilities) == 40
+    assert len(data.links) == 7 and all(data.facilities[m].stage == "mine" for m in data.links)
     for f in a.iterdir():
         assert f.read_bytes() == (b / f.name).read_bytes(), f.name
