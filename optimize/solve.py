@@ -346,26 +346,22 @@ class HighsModel:
             changed = np.flatnonzero(now != self._prices.now)
             if len(changed):
                 coefficients = (changed, now)
-        self._take_arrays("row_lower", "row_upper")
         self.budget_upper = np.array([bounds[i][1] for i in self.budget_rows])
         for i in self.budget_rows:
             bounds[i] = (-math.inf, bounds[i][1] * self.budget_scale)
         if bounds:
             index = np.fromiter(bounds, dtype=np.int32, count=len(bounds))
-            self.form.row_lower[index] = [bounds[i][0] for i in index]
-            self.form.row_upper[index] = [bounds[i][1] for i in index]
+            self._row_bounds(index, np.array([bounds[i][0] for i in index]),
+                             np.array([bounds[i][1] for i in index]))
         self.form.cost_penalty = penalty
         if coefficients is not None:
             self._coefficients(*coefficients)
-        elif bounds:
-            self.h.changeRowsBounds(  # type: ignore[attr-defined]
-                len(index), index, self.form.row_lower[index], self.form.row_upper[index])
         self.b = new
         self.transfer_seconds = 0.0  # nothing was built again
         return time.perf_counter() - started
 
     def _coefficients(self, changed: np.ndarray, now: np.ndarray) -> None:
-        """Take the price-map entries ``changed`` at their values in ``now``, with the bounds.
+        """Take the price-map entries ``changed`` at their values in ``now``.
 
         Coefficients already in the matrix are written into its value array, which goes to
         HiGHS again whole (``passModel``: about 2 ms at the baseline's size, where
