@@ -342,7 +342,7 @@ class HighsModel:
             if self._prices is None:
                 self._prices = _Prices.of(self.b, self.form)
             now = self._prices.map.values(data)
-            self._prices.map.check(now, np.fromiter(self.b.m.support.values(), dtype=np.int64))
+            self._prices.map.check(now)
             changed = np.flatnonzero(now != self._prices.now)
             if len(changed):
                 coefficients = (changed, now)

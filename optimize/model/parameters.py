@@ -169,6 +169,7 @@ class PriceMap:
     price: np.ndarray
     coef: np.ndarray
     keys: dict[Any, int]
+    support: np.ndarray  # whether the entry's column is a support variable (not a flow)
 
     @classmethod
     def of(cls, b: Build) -> PriceMap:
@@ -201,9 +202,11 @@ class PriceMap:
                     rows.append(existing.get((f, y), -1))
                     columns.append(j)
                     const.append(a.const)
+        support = np.fromiter(b.m.support.values(), dtype=np.int64, count=len(b.m.support))
         return cls(np.array(rows, dtype=np.int64), np.array(columns, dtype=np.int64),
                    np.array(const, dtype=float), np.array(entry, dtype=np.int64),
-                   np.array(price, dtype=np.int64), np.array(coef, dtype=float), keys)
+                   np.array(price, dtype=np.int64), np.array(coef, dtype=float), keys,
+                   np.isin(np.array(columns, dtype=np.int64), support))
 
     def values(self, data: ModelData) -> np.ndarray:
         """Return every entry's coefficient at ``data``'s prices and offer prices."""
@@ -213,9 +216,9 @@ class PriceMap:
         return self.const + np.bincount(self.entry, weights=self.coef * p[self.price],
                                         minlength=len(self.const))
 
-    def check(self, values: np.ndarray, support_columns: np.ndarray) -> None:
+    def check(self, values: np.ndarray) -> None:
         """Raise StructureChanged if ``values`` add or remove an ``operating_support`` row."""
-        flows = (values != 0) & ~np.isin(self.columns, support_columns)
+        flows = (values != 0) & ~self.support
         if (flows & (self.rows < 0)).any():
             raise StructureChanged("a facility-year gains an operating_support row")
         existing = self.rows >= 0
