@@ -185,22 +185,6 @@ class StandardForm:
             index=np.concatenate([self.index, columns]).astype(np.int32)[order],
             value=np.concatenate([self.value, values])[order])
 
-    def highs_lp(self) -> highspy.HighsLp:
-        """Return the model as a HighsLp (a copy; for tools that edit it before passing)."""
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = self.n_col, self.n_row
-        lp.col_cost_ = self.cost_subsidy + self.cost_penalty + self.cost_tiebreak
-        lp.col_lower_, lp.col_upper_ = self.col_lower, self.col_upper
-        lp.row_lower_, lp.row_upper_ = self.row_lower, self.row_upper
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_, lp.a_matrix_.index_ = self.start, self.index
-        lp.a_matrix_.value_ = self.value
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = self.n_col, self.n_row
-        if self.integer.any():
-            lp.integrality_ = [highspy.HighsVarType.kInteger if i else
-                               highspy.HighsVarType.kContinuous for i in self.integer]
-        return lp
-
 
 def compile_model(b: Build) -> StandardForm:
     """Return the built model as arrays, with the subsidy and penalty parts as cost vectors."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -29,12 +30,10 @@ def enumerate_optimum(folder) -> tuple[float, int]:
     for (f, y), j in built.m.fid.items():
         fid_cols.setdefault(f, []).append((y, j))
     choices = [[None, *cols] for cols in fid_cols.values()]
-    lp = form.highs_lp()
-    lp.integrality_ = []
+    relaxed = replace(form, integer=np.zeros(form.n_col, dtype=bool))  # FIDs fixed below
     best, feasible = math.inf, 0
     for combo in itertools.product(*choices):
-        lower = np.array(lp.col_lower_, dtype=float)
-        upper = np.array(lp.col_upper_, dtype=float)
+        lower, upper = form.col_lower.copy(), form.col_upper.copy()
         for cols, pick in zip(fid_cols.values(), combo, strict=True):
             for _, j in cols:
                 lower[j] = upper[j] = 0.0
@@ -42,7 +41,7 @@ def enumerate_optimum(folder) -> tuple[float, int]:
                 lower[pick[1]] = upper[pick[1]] = 1.0
         h = new_highs()
         h.setOptionValue("threads", 1)
-        h.passModel(lp)
+        relaxed.pass_to(h)
         h.changeColsBounds(len(lower), np.arange(len(lower)), lower, upper)
         h.run()
         if h.getModelStatus() == h.getModelStatus().kOptimal:
