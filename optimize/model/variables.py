@@ -29,20 +29,17 @@ def group(keys: Iterable[Key], by: Callable[[Key], Hashable]) -> dict[Any, list[
     return out
 
 
-def group_columns(keys: list[Key], by: Callable[[Key], Hashable],
-                  first: int) -> tuple[dict[Any, list[Key]], dict[Any, np.ndarray]]:
-    """Return ``group(keys, by)`` and the same groups as arrays of columns.
+def group_columns(keys: Iterable[Key], by: Callable[[Key], Hashable],
+                  first: int) -> dict[Any, np.ndarray]:
+    """Return the columns of ``keys`` grouped by ``by(key)``, in key order, as arrays.
 
     For a family whose columns are numbered from ``first`` in key order: the long rows
     read them without a lookup per key.
     """
-    grouped: dict[Any, list[Key]] = defaultdict(list)
-    columns: dict[Any, list[int]] = defaultdict(list)
-    for i, k in enumerate(keys, start=first):
-        g = by(k)
-        grouped[g].append(k)
-        columns[g].append(i)
-    return grouped, {g: np.array(c, dtype=np.int64) for g, c in columns.items()}
+    out: dict[Any, list[int]] = defaultdict(list)
+    for j, k in enumerate(keys, start=first):
+        out[by(k)].append(j)
+    return {g: np.array(columns, dtype=np.int64) for g, columns in out.items()}
 
 
 @dataclass
@@ -125,11 +122,10 @@ def declare_variables(m: LinearModel, data: ModelData, net: Network) -> Incidenc
     _var(m, "support", support)
     _var(m, "fund", fund)
 
-    conc_in, conc_in_columns = group_columns(conc, itemgetter(1, 2), first_conc)
     return Incidence(
-        conc_in=conc_in,
-        conc_out_columns=group_columns(conc, itemgetter(0, 2), first_conc)[1],
-        conc_in_columns=conc_in_columns,
+        conc_in=group(conc, itemgetter(1, 2)),
+        conc_out_columns=group_columns(conc, itemgetter(0, 2), first_conc),
+        conc_in_columns=group_columns(conc, itemgetter(1, 2), first_conc),
         oxide_out=group(oxide, lambda k: (k[0], k[2], k[3], k[4])),
         oxide_in=group(oxide, lambda k: (k[1], k[2], k[3], k[4])),
         metal_out=group(metal, lambda k: (k[0], k[2], k[3], k[4])),
