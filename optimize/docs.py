@@ -30,16 +30,25 @@ line), `e` element, `k` magnet grade, `p` program, `o` provenance (`clean`, `tai
 funding program, `b` offer. Money is MUSD (constant US dollars of `currency_year`), quantities
 t/yr, prices USD/kg; 1 t x 1 USD/kg = 0.001 MUSD. `DF_y = (1+r)^-(y - start_year)`.
 
-Names in code follow the design: sets are plural nouns, variables are named as in MODEL.md
-section 5 (`fid`, `conc`, `oxide`, `metal`, `make`, `deliver`, `sell_oxide`, `sell_metal`,
-`sell_magnet`, `buy`, `short`, `support`, `fund[g,f,y,c]` with `c` in capex/operating), and
-each constraint family is a function and a row family (``m.<name>``) of the same name. Columns carry
+The model is one Pyomo ``ConcreteModel`` (``optimize.model.build_model``). Names in code
+follow the design: index sets are Pyomo ``Set``s named by what they hold (``fid_years``,
+``conc_arcs``, ``program_years``, ...), variables are named as in MODEL.md section 5 (`fid`,
+`conc`, `oxide`, `metal`, `make`, `deliver`, `sell_oxide`, `sell_metal`, `sell_magnet`, `buy`,
+`short`, `support`, `fund[g,f,y,c]` with `c` in capex/operating), and each constraint family
+is a function and a ``Constraint`` component (``m.<name>``) of the same name. Columns carry
 their unit (`capacity_t`, `capex_musd`).
 
-Derived expressions (linear in `fid`): `on[f,y]` counts FIDs in operating life;
+Parameters a scenario may change without a rebuild are mutable ``Param``s: `price[c,i,y]`,
+`offer_usd_per_kg[b,y]`, `offer_max_t[b,y]`, `demand_t[p,y]`, `penalty_usd_per_kg[p]`,
+`annual_musd[g]`, `total_musd[g]` and `budget_scale` (a frontier's multiplier of every budget).
+
+Derived quantities are Pyomo ``Expression``s, defined once and read by both the rules and the
+result tables: `on[f,y]` counts FIDs in operating life;
 `cap[f,y] = capacity_f * sum_tau ramp_f(y - tau - lead_f) fid[f,tau]` (existing:
 `capacity * available_share` from `online_year`); `capex_out[f,y] = public_share * capex /
-lead * building[f,y]`.
+lead * building[f,y]`; `throughput[f,y]`; `concentrate_value[m,y] = payability_m * sum_e
+share_{m,e} price[oxide,e,y]`; `revenue[f,y]` and `cost[f,y]` at reference prices;
+`subsidy`, `penalty` and `tiebreak`, the objective's parts.
 
 ## Where this differs from MODEL.md, and choices where it is silent
 
@@ -67,7 +76,7 @@ lead * building[f,y]`.
   tie-break of 1e-7 MUSD per MUSD paid per rank makes programs that cover fewer countries
   pay first (a host's own program before a multilateral one; ties by the order of
   `funding.csv`). It is left out of the reported objective and moves it by less than the
-  MIP gap (`optimize.solve.funding_priority`).
+  MIP gap (`optimize.model.funding.funding_priority`).
 """
 
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pyomo.environ import ConcreteModel
+
 from optimize.data.checks import LoadedInputs, load_inputs
 from optimize.data.modeldata import ModelData
-from optimize.model import Build, build_model
+from optimize.model import build_model
 from optimize.model.parameters import StructureChanged
 from optimize.results.tables import Tables, extract, summary_numbers
 from optimize.results.write import write_run
@@ -79,7 +81,7 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
     data = loaded.data
     options = options_for(data, **overrides)
     model, build_seconds, updated = (cache or ModelCache()).model_for(data, options)
-    built = model.b
+    built = model.m
     if write_lp is not None:
         model.write(write_lp)
     result = model.solve()
@@ -99,8 +101,9 @@ def _write_report(folder: Path) -> None:
     write_report(folder)
 
 
-def make_summary(loaded: LoadedInputs, built: Build, result: SolveResult, options: SolveOptions,
-                 tables: Tables | None, build_seconds: float) -> dict[str, Any]:
+def make_summary(loaded: LoadedInputs, built: ConcreteModel, result: SolveResult,
+                 options: SolveOptions, tables: Tables | None,
+                 build_seconds: float) -> dict[str, Any]:
     """Return the content of summary.json (MODEL.md section 8)."""
     summary: dict[str, Any] = {
         "scenario": loaded.name,

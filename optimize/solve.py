@@ -1,19 +1,15 @@
-"""Hand the built model to HiGHS and load the solution back; never raises on a solver outcome.
+"""Hand the Pyomo model to HiGHS and load the solution back; never raises on a solver outcome.
 
-Path chosen: the rules write rows straight into flat arrays (``optimize/model/lp.py``), which
-go to ``highspy`` with the array form of ``passModel``: no expression tree and no compile
-step. Measured on synthetic M (96k columns, 537k nonzeros; 2026-11-29, this 2-core machine):
+Path chosen: Pyomo's own ``LinearStandardFormCompiler`` turns the model into arrays
+(``mixed_form``: each row keeps its sense), which go to ``highspy`` with ``passModel``; the
+solution comes back as arrays and is set on the model's variables. On this project's model
+this path was 3-6x faster at hand-off than Pyomo's persistent HiGHS interfaces (appsi,
+``pyomo.contrib.solver``; benchmarks/results.md). The objective's three parts (subsidy,
+penalty, funding tie-break) are compiled as three cost vectors, so ``max_coverage``
+re-solves the same HiGHS model with other costs and one added row instead of rebuilding.
 
-| path | build | hand-off | peak before solve |
-|---|---|---|---|
-| Pyomo + ``LinearStandardFormCompiler`` + ``passModel`` (before) | 3.73 s | 2.26 s | 380 MB |
-| rules into arrays + ``passModel`` (now) | 2.07 s | 0.06 s | 103 MB |
-| floor: ``highspy.readModel`` of the same model as MPS | | 0.65 s | |
-
-(Before that, the standard-form path had beaten an LP file, appsi and contrib.solver by
-2-2.5x; see benchmarks/results.md.) Both objective parts are kept as cost vectors, so
-``max_coverage`` re-solves the same HiGHS model with other costs and one added row instead
-of rebuilding.
+Other solvers (SCIP, CBC, Gurobi, CPLEX) go through Pyomo's own interfaces:
+``optimize.solvers``.
 """
 
 from __future__ import annotations
@@ -24,32 +20,24 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import highspy
 import numpy as np
+import scipy.sparse  # noqa: F401  (the compiler's; imported here, not timed as hand-off)
+from pyomo.environ import ConcreteModel, Objective
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from optimize.data.modeldata import ModelData
-from optimize.model import Build
-from optimize.model.finance import penalty_terms
-from optimize.model.lp import Linear
-from optimize.model.parameters import (
-    PriceMap,
-    StructureChanged,
-    row_bounds,
-    same_structure,
-)
+from optimize.model import VARIABLES
+from optimize.model.parameters import set_parameters
 
 INTEGRALITY_TOLERANCE = 1e-6
 #: In max_coverage, the shortfall penalty may exceed its first-stage optimum by this much
 #: (relative, with an absolute floor of the same size in MUSD).
 COVERAGE_TOLERANCE = 1e-6
-#: Cost per MUSD paid, per step of a funding program's rank: breaks ties between programs
-#: that could equally pay (see funding_priority). Kept out of the reported objective.
-TIEBREAK_MUSD_PER_MUSD = 1e-7
 
 
 class Status(StrEnum):
@@ -121,13 +109,15 @@ def new_highs() -> highspy.Highs:
 
 @dataclass
 class StandardForm:
-    """The model as arrays: bounds, the row-wise matrix, one cost vector per objective part.
+    """The compiled model: bounds, the column-wise matrix, one cost vector per objective part.
 
-    The arrays are views of the LinearModel's own buffers, not copies.
+    ``columns[j]`` is the Pyomo variable of column ``j`` and ``rows[i]`` the constraint of
+    row ``i``. A fixed variable is not a column (the compiler moves it to the bounds); a
+    variable that appears nowhere is not one either (it is 0 in every plan).
     """
 
-    n_col: int
-    n_row: int
+    columns: list[Any]
+    rows: list[Any]
     col_lower: np.ndarray
     col_upper: np.ndarray
     row_lower: np.ndarray
@@ -139,6 +129,16 @@ class StandardForm:
     cost_subsidy: np.ndarray
     cost_penalty: np.ndarray
     cost_tiebreak: np.ndarray
+
+    @property
+    def n_col(self) -> int:
+        """Return the number of columns."""
+        return len(self.columns)
+
+    @property
+    def n_row(self) -> int:
+        """Return the number of rows."""
+        return len(self.rows)
 
     @property
     def n_nonzeros(self) -> int:
@@ -153,75 +153,58 @@ class StandardForm:
         refused.
         """
         status = h.passModel(self.n_col, self.n_row, self.n_nonzeros,
-                             int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize),
+                             int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize),
                              0.0, self.cost_subsidy + self.cost_penalty + self.cost_tiebreak,
                              self.col_lower, self.col_upper, self.row_lower, self.row_upper,
                              self.start, self.index, self.value, self.integer.astype(np.int32))
         if status == highspy.HighsStatus.kError:
-            raise RuntimeError(f"HiGHS refused the model ({self.n_col} columns, {self.n_row} "
-                               "rows): a bug in building it")
-
-    def positions(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        """Return where each (row, column) entry sits in ``value``; -1 where it has none."""
-        held = np.repeat(np.arange(self.n_row, dtype=np.int64), np.diff(self.start)) \
-            * self.n_col + self.index
-        wanted = rows.astype(np.int64) * self.n_col + columns
-        if not len(held):
-            return np.full(len(wanted), -1, dtype=np.int64)
-        order = np.argsort(held, kind="stable")
-        at = order[np.minimum(np.searchsorted(held, wanted, sorter=order), len(order) - 1)]
-        return np.where((rows >= 0) & (held[at] == wanted), at, -1)
-
-    def with_entries(self, rows: np.ndarray, columns: np.ndarray,
-                     values: np.ndarray) -> StandardForm:
-        """Return a copy with the given entries added, each at the end of its row."""
-        held = np.repeat(np.arange(self.n_row, dtype=np.int64), np.diff(self.start))
-        every = np.concatenate([held, rows])
-        order = np.argsort(every, kind="stable")
-        return replace(
-            self,
-            start=np.concatenate([[0], np.cumsum(np.bincount(every, minlength=self.n_row))])
-            .astype(np.int32),
-            index=np.concatenate([self.index, columns]).astype(np.int32)[order],
-            value=np.concatenate([self.value, values])[order])
+            raise RuntimeError("HiGHS refused the model")
 
 
-def compile_model(b: Build) -> StandardForm:
-    """Return the built model as arrays, with the subsidy and penalty parts as cost vectors."""
-    m = b.m
-    return StandardForm(
-        n_col=m.n_columns, n_row=m.n_rows,
-        col_lower=np.frombuffer(m.col_lower, dtype=np.float64),
-        col_upper=np.frombuffer(m.col_upper, dtype=np.float64),
-        row_lower=np.frombuffer(m.row_lower, dtype=np.float64),
-        row_upper=np.frombuffer(m.row_upper, dtype=np.float64),
-        start=np.frombuffer(m.row_start, dtype=np.int32),
-        index=np.frombuffer(m.row_columns, dtype=np.int32),
-        value=np.frombuffer(m.row_coefs, dtype=np.float64),
-        integer=np.frombuffer(m.integer, dtype=np.int8).astype(bool),
-        cost_subsidy=m.costs("subsidy"), cost_penalty=m.costs("penalty"),
-        cost_tiebreak=_tiebreak_costs(b),
-    )
+@contextlib.contextmanager
+def objective_parts(m: ConcreteModel) -> Iterator[None]:
+    """Make the objective's three parts the model's active objectives, for the compiler.
 
-
-def funding_priority(b: Build) -> dict[str, int]:
-    """Return each funding program's rank: who pays first when several could (0 first).
-
-    Programs that cover fewer countries pay first, so that a host country's own program pays
-    before a multilateral one; ties go by the order of funding.csv. Without this rule the
-    split between eligible programs is an arbitrary pick among equally cheap plans.
+    The compiler returns one cost row per active objective: subsidy, penalty, tie-break.
     """
-    programs = list((b.data.funding or {}).values())
-    order = sorted(range(len(programs)), key=lambda i: (len(programs[i].countries), i))
-    return {programs[i].name: rank for rank, i in enumerate(order)}
+    m.objective.deactivate()
+    parts = (m.subsidy, m.penalty, m.tiebreak)
+    m.objective_parts = Objective(range(3), rule=lambda m, i: parts[i])
+    try:
+        yield
+    finally:
+        m.del_component(m.objective_parts)
+        m.objective.activate()
 
 
-def _tiebreak_costs(b: Build) -> np.ndarray:
-    rank = funding_priority(b)
-    costs = np.zeros(b.m.n_columns)
-    for (g, *_), j in b.m.fund.items():
-        costs[j] = TIEBREAK_MUSD_PER_MUSD * (1 + rank[g])
-    return costs
+def compile_model(m: ConcreteModel) -> StandardForm:
+    """Return the model as arrays through Pyomo's ``LinearStandardFormCompiler``.
+
+    Columns come in the order of ``optimize.model.VARIABLES`` (then any variable a user
+    added); rows in the order the constraints were declared.
+    """
+    with objective_parts(m):
+        info = LinearStandardFormCompiler().write(
+            m, mixed_form=True, column_order=[m.component(v) for v in VARIABLES])
+    columns = info.columns
+    n_col = len(columns)
+    rhs = np.asarray(info.rhs, dtype=np.float64)
+    sense = np.fromiter((r[1] for r in info.rows), dtype=np.int8, count=len(info.rows))
+    lower = np.where(sense == 1, -math.inf, rhs)
+    upper = np.where(sense == -1, math.inf, rhs)
+    col_lower = np.fromiter((-math.inf if v.lb is None else v.lb for v in columns),
+                            dtype=np.float64, count=n_col)
+    col_upper = np.fromiter((math.inf if v.ub is None else v.ub for v in columns),
+                            dtype=np.float64, count=n_col)
+    integer = np.fromiter((v.is_integer() for v in columns), dtype=bool, count=n_col)
+    a = info.A
+    c = info.c.toarray() if info.c.shape[0] else np.zeros((3, n_col))
+    return StandardForm(
+        columns=columns, rows=[r[0] for r in info.rows], col_lower=col_lower,
+        col_upper=col_upper, row_lower=lower, row_upper=upper,
+        start=a.indptr.astype(np.int32), index=a.indices.astype(np.int32),
+        value=a.data.astype(np.float64), integer=integer,
+        cost_subsidy=c[0], cost_penalty=c[1], cost_tiebreak=c[2])
 
 
 def _status(h: highspy.Highs, has_integers: bool) -> tuple[Status, str]:
@@ -254,131 +237,61 @@ def _run(h: highspy.Highs, has_integers: bool) -> tuple[Status, str, float]:
 class HighsModel:
     """A built model held in HiGHS, to solve once or re-solve after parameter changes.
 
-    Parameter-only scenarios (prices, offers, demand, penalties, budgets: see
-    ``optimize.model.parameters``) change matrix coefficients, row bounds and costs instead
-    of rebuilding the model (``update``, ``scale_budgets``; benchmarks/resolve.py measures
-    the speed-up). ``self.form`` always mirrors what HiGHS holds.
+    Parameter-only scenarios (prices, offers, demand, penalties, budgets: the model's
+    mutable Params, ``optimize.model.parameters``) set the Params and recompile (``update``,
+    ``scale_budgets``): the matrix HiGHS gets is the one a fresh build would give.
+    ``self.form`` always mirrors what HiGHS holds; ``self.m`` is the Pyomo model.
     """
 
-    def __init__(self, b: Build, options: SolveOptions) -> None:
+    def __init__(self, m: ConcreteModel, options: SolveOptions) -> None:
         started = time.perf_counter()
-        self.b, self.options = b, options
-        self.form = compile_model(b)
+        self.m, self.options = m, options
         self.h = new_highs()
         for name, value in (("time_limit", float(options.time_limit_s)),
                             ("mip_rel_gap", float(options.mip_gap)),
                             ("threads", int(options.threads)), ("random_seed", 0),
                             *options.highs_options):
             self.h.setOptionValue(name, value)
-        self.form.pass_to(self.h)
+        self._compile()
         self.transfer_seconds = time.perf_counter() - started
-        self.budget_rows = np.array([i for name in ("annual_budget", "total_budget")
-                                     if name in b.m.families
-                                     for i in b.m.families[name].values()], dtype=np.int32)
-        self.budget_upper = self.form.row_upper[self.budget_rows].copy()
-        self.budget_scale = 1.0
-        self._prices: _Prices | None = None
-        self._owned: set[str] = set()  # arrays of self.form copied from the LinearModel
+
+    def _compile(self) -> None:
+        self.form = compile_model(self.m)
+        self.form.pass_to(self.h)
+        placed = {id(v) for v in self.form.columns}
+        self.absent = [v for name in VARIABLES for v in self.m.component(name).values()
+                       if id(v) not in placed and not v.fixed]
 
     def scale_budgets(self, scale: float) -> None:
         """Set every annual and total budget to ``scale`` times its input value."""
-        self.budget_scale = scale
-        if len(self.budget_rows):
-            self._row_bounds(self.budget_rows, np.full(len(self.budget_rows), -math.inf),
-                             self.budget_upper * scale)
-
-    def _row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        """Set the bounds of ``rows`` in HiGHS and in ``self.form`` (which mirrors HiGHS)."""
-        self._take_arrays("row_lower", "row_upper")
-        self.form.row_lower[rows], self.form.row_upper[rows] = lower, upper
-        # present at runtime, missing from highspy 1.16's type stubs
-        self.h.changeRowsBounds(len(rows), rows, lower, upper)  # type: ignore[attr-defined]
-
-    def _take_arrays(self, *names: str) -> None:
-        """Copy the named arrays of ``self.form`` before their first change.
-
-        They start as views of the LinearModel's buffers, which keep what was built.
-        """
-        for name in names:
-            if name not in self._owned:
-                self.form = replace(self.form, **{name: getattr(self.form, name).copy()})
-                self._owned.add(name)
+        self.m.budget_scale.set_value(scale)
+        self._compile()
 
     def update(self, data: ModelData) -> float:
         """Take ``data``'s parameters in place (prices, offers, demand, penalties, budgets).
 
         ``data`` must build the same model up to parameter values (``same_structure``);
-        otherwise this raises StructureChanged and changes nothing. Afterwards ``self.b``
-        carries ``data``, so results are extracted with it; ``self.b.m`` keeps the rows it
-        was built with: HiGHS holds the model being solved. A budget scale set by
-        ``scale_budgets`` carries over. Returns the seconds taken.
+        otherwise this raises StructureChanged and changes nothing. Afterwards the model
+        carries ``data`` (``m.data``). A budget scale set by ``scale_budgets`` carries over.
+        Returns the seconds taken.
         """
         started = time.perf_counter()
-        if not same_structure(data, self.b.data):
-            raise StructureChanged("the data differ from the built model in more than "
-                                   "parameters")
-        new = replace(self.b, data=data)
-        # everything is computed before HiGHS is touched: a StructureChanged changes nothing
-        bounds = {i: (lo, up) for i, lo, up in row_bounds(new)}
-        penalty = Linear(penalty_terms(new)).dense(self.form.n_col)
-        coefficients = None
-        if _prices_differ(data, self.b.data):
-            if self._prices is None:
-                self._prices = _Prices.of(self.b, self.form)
-            now = self._prices.map.values(data)
-            self._prices.map.check(now)
-            changed = np.flatnonzero(now != self._prices.now)
-            if len(changed):
-                coefficients = (changed, now)
-        self.budget_upper = np.array([bounds[i][1] for i in self.budget_rows])
-        for i in self.budget_rows:
-            bounds[i] = (-math.inf, bounds[i][1] * self.budget_scale)
-        if bounds:
-            index = np.fromiter(bounds, dtype=np.int32, count=len(bounds))
-            self._row_bounds(index, np.array([bounds[i][0] for i in index]),
-                             np.array([bounds[i][1] for i in index]))
-        self.form.cost_penalty = penalty
-        if coefficients is not None:
-            self._coefficients(*coefficients)
-        self.b = new
-        self.transfer_seconds = 0.0  # nothing was built again
-        return time.perf_counter() - started
+        set_parameters(self.m, data)
+        self._compile()
+        self.transfer_seconds = time.perf_counter() - started
+        return self.transfer_seconds
 
-    def _coefficients(self, changed: np.ndarray, now: np.ndarray) -> None:
-        """Take the price-map entries ``changed`` at their values in ``now``.
-
-        Coefficients already in the matrix are written into its value array, which goes to
-        HiGHS again whole (``passModel``: about 2 ms at the baseline's size, where
-        ``changeCoeff`` took 20-35 ms for the ~7-13k entries a price scenario changes).
-        HiGHS drops entries that became zero. An entry the build left out because it was
-        zero gets a place in the matrix's arrays (``StandardForm.with_entries``).
-        """
-        prices = self._prices
-        assert prices is not None
-        at = prices.position[changed]
-        inside = at >= 0
-        self._take_arrays("value")
-        self.form.value[at[inside]] = now[changed[inside]]
-        new = changed[~inside & (now[changed] != 0) & (prices.map.rows[changed] >= 0)]
-        if len(new):
-            self.form = self.form.with_entries(prices.map.rows[new], prices.map.columns[new],
-                                               now[new])
-            prices.position = self.form.positions(prices.map.rows, prices.map.columns)
-        self.form.pass_to(self.h)
-        prices.now = now
-
-    def write(self, path: str | Path) -> None:
+    def write(self, path: str | os.PathLike[str]) -> None:
         """Write the model as HiGHS holds it (LP or MPS, by the file's suffix), with names.
 
-        Columns and rows are named ``family(key,...)`` as in docs/formulation.md, with
+        Columns and rows are named ``name(key,...)`` as in docs/formulation.md, with
         characters HiGHS does not allow in names (``-``, spaces, brackets) replaced. The
         objective is the full one, subsidy + penalty + funding tie-break.
         """
-        m = self.b.m
-        for j, name in enumerate(m.column_names()):
-            self.h.passColName(j, _lp_name(name))
-        for i, name in enumerate(m.row_names()):
-            self.h.passRowName(i, _lp_name(name))
+        for j, v in enumerate(self.form.columns):
+            self.h.passColName(j, _lp_name(v.name))
+        for i, c in enumerate(self.form.rows):
+            self.h.passRowName(i, _lp_name(c.name))
         self._costs(self.form.cost_subsidy + self.form.cost_penalty + self.form.cost_tiebreak)
         with _quiet_stdout():
             self.h.writeModel(str(path))
@@ -388,11 +301,11 @@ class HighsModel:
         self.h.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
 
     def solve(self) -> SolveResult:
-        """Solve in the options' mode and load the solution into ``self.b.m.x``."""
+        """Solve in the options' mode and load the solution into the model's variables."""
         form, h = self.form, self.h
         has_integers = bool(form.integer.any())
         result = SolveResult(
-            status=Status.ERROR, n_variables=form.n_col,
+            status=Status.ERROR, n_variables=form.n_col + len(self.absent),
             n_binaries=int(form.integer.sum()), n_constraints=form.n_row,
             solver=f"HiGHS {h.version()}", transfer_seconds=self.transfer_seconds,
         )
@@ -436,25 +349,13 @@ class HighsModel:
         x = np.asarray(h.getSolution().col_value)
         if has_integers:
             x[form.integer] = np.round(x[form.integer])
-        self.b.m.load(x)
+        for v, value in zip(form.columns, x.tolist(), strict=True):
+            v.set_value(value, skip_validation=True)
+        for v in self.absent:
+            v.set_value(0.0, skip_validation=True)
         result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x)
         objective = float((form.cost_subsidy + form.cost_penalty) @ x)
         result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
-
-
-@dataclass
-class _Prices:
-    """A model's price map, where each of its entries sits in the matrix, and their values."""
-
-    map: PriceMap
-    position: np.ndarray  # index into StandardForm.value; -1 where the matrix has no entry
-    now: np.ndarray
-
-    @classmethod
-    def of(cls, b: Build, form: StandardForm) -> _Prices:
-        price_map = PriceMap.of(b)
-        return cls(price_map, form.positions(price_map.rows, price_map.columns),
-                   price_map.values(b.data))
 
 
 def _lp_name(name: str) -> str:
@@ -463,11 +364,6 @@ def _lp_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.(),]", "_", name)
 
 
-def _prices_differ(a: ModelData, b: ModelData) -> bool:
-    """Return whether ``operating_support`` coefficients may differ between ``a`` and ``b``."""
-    return a.prices != b.prices or a.offers != b.offers
-
-
-def solve(b: Build, options: SolveOptions) -> SolveResult:
+def solve(m: ConcreteModel, options: SolveOptions) -> SolveResult:
     """Solve the built model with HiGHS and load the solution into its variables."""
-    return HighsModel(b, options).solve()
+    return HighsModel(m, options).solve()

@@ -26,9 +26,10 @@ def enumerate_optimum(folder) -> tuple[float, int]:
     data = load(folder)
     built = build_model(data)
     form = compile_model(built)
+    column = {id(v): j for j, v in enumerate(form.columns)}
     fid_cols: dict[str, list[tuple[int, int]]] = {}
-    for (f, y), j in built.m.fid.items():
-        fid_cols.setdefault(f, []).append((y, j))
+    for (f, y), v in built.fid.items():
+        fid_cols.setdefault(f, []).append((y, column[id(v)]))
     choices = [[None, *cols] for cols in fid_cols.values()]
     relaxed = replace(form, integer=np.zeros(form.n_col, dtype=bool))  # FIDs fixed below
     best, feasible = math.inf, 0

@@ -7,36 +7,60 @@ never uses, even while unbuilt, and so pass a loss on to a facility that may be 
 
 from __future__ import annotations
 
-import numpy as np
+from pyomo.environ import ConcreteModel, Constraint, NonNegativeReals, Set, Var
 
 from optimize.model.capacity import metal_out_vars
-from optimize.model.context import Build, Terms, add_constraints, balance, balance_columns
 from optimize.model.network import METAL_POOL, OXIDE_POOL
-from optimize.model.variables import NO_COLUMNS
+
+PROVENANCES = ("clean", "tainted")
 
 
-def maps_to(b: Build, f: str, provenance_in: str, provenance_out: str) -> bool:
+def declare(m: ConcreteModel) -> None:
+    """Declare the flow variables (t/yr) over their sparse index sets."""
+    ix = m.ix
+    flows = (
+        ("conc", "conc_arcs", ix.conc, "concentrate (t TREO) from mine m to plant s"),
+        ("oxide", "oxide_arcs", ix.oxide, "oxide of e, provenance o, from s to t"),
+        ("metal", "metal_arcs", ix.metal, "metal of e, provenance o, from t to line l"),
+        ("sell_oxide", "oxide_sales", ix.sell_oxide, "oxide sold to the market"),
+        ("sell_metal", "metal_sales", ix.sell_metal, "metal sold to the market"),
+        ("buy", "purchases", ix.buy, "bought from offer b by facility f"),
+        ("make", "makes", ix.make, "magnets of grade k, provenance o, made by line l"),
+        ("sell_magnet", "makes", None, "magnets sold to the market"),
+    )
+    for var, index, keys, doc in flows:
+        if keys is not None:
+            m.add_component(index, Set(initialize=keys, dimen=len(keys[0]) if keys else None,
+                                       ordered=True))
+        m.add_component(var, Var(m.component(index), domain=NonNegativeReals, doc=doc))
+
+
+def maps_to(m: ConcreteModel, f: str, provenance_in: str, provenance_out: str) -> bool:
     """Return whether input of ``provenance_in`` at ``f`` can become output of ``provenance_out``.
 
     A facility in a covered country taints everything it puts out; elsewhere clean and
     tainted batches are kept apart (chain of custody).
     """
-    if b.data.facilities[f].covered:
+    if m.data.facilities[f].covered:
         return provenance_out == "tainted"
     return provenance_in == provenance_out
 
 
-def bought_terms(b: Build, f: str, e: str, o: str, y: int) -> Terms:
+def bought(m: ConcreteModel, f: str, e: str, o: str, y: int) -> list:
     """Return purchases of element ``e`` by ``f`` in ``y`` whose provenance maps to ``o``."""
-    terms = []
-    for k in b.ix.buy_in.get((f, y), ()):
-        offer = b.data.offers[(k[0], y)]
-        if offer.item == e and maps_to(b, f, offer.provenance, o):
-            terms.append((1.0, b.m.buy[k]))
-    return terms
+    offers = m.data.offers
+    return [m.buy[k] for k in m.ix.buy_in.get((f, y), ())
+            if offers[(k[0], y)].item == e and maps_to(m, f, offers[(k[0], y)].provenance, o)]
 
 
-def pool_balance(b: Build) -> None:
+def _equal(lhs: list, rhs: list) -> object:
+    """Return ``sum(lhs) == sum(rhs)``, or Skip when neither side has a variable."""
+    if not lhs and not rhs:
+        return Constraint.Skip
+    return sum(lhs) == sum(rhs)
+
+
+def pool_balance(m: ConcreteModel) -> None:
     r"""What enters a market pool leaves it, per commodity, element, provenance and year.
 
     Oxide from separation plants and metal from metal plants go through one pool per
@@ -48,21 +72,21 @@ def pool_balance(b: Build) -> None:
         \sum_s oxide_{s,pool,e,o,y} = \sum_t oxide_{pool,t,e,o,y}, \qquad
         \sum_t metal_{t,pool,e,o,y} = \sum_l metal_{pool,l,e,o,y}
     """
-    m, ix = b.m, b.ix
-    rows = {}
-    for commodity, pool, out, into, var in (("oxide", OXIDE_POOL, ix.oxide_out, ix.oxide_in,
-                                             m.oxide),
-                                            ("metal", METAL_POOL, ix.metal_out, ix.metal_in,
-                                             m.metal)):
-        keys = {k[1:] for k in [*out, *into] if k[0] == pool}
-        for e, o, y in sorted(keys):
-            leaving = [(1.0, var[k]) for k in out.get((pool, e, o, y), ())]
-            entering = [(1.0, var[k]) for k in into.get((pool, e, o, y), ())]
-            rows[(commodity, e, o, y)] = balance(leaving, entering)
-    add_constraints(b, "pool_balance", rows)
+    ix = m.ix
+    pools = {"oxide": (OXIDE_POOL, ix.oxide_out, ix.oxide_in, m.oxide),
+             "metal": (METAL_POOL, ix.metal_out, ix.metal_in, m.metal)}
+    index = [(c, *k) for c, (pool, out, into, _) in pools.items()
+             for k in sorted({k[1:] for k in [*out, *into] if k[0] == pool})]
+
+    def rule(m: ConcreteModel, commodity: str, e: str, o: str, y: int) -> object:
+        pool, out, into, var = pools[commodity]
+        return _equal([var[k] for k in out.get((pool, e, o, y), ())],
+                      [var[k] for k in into.get((pool, e, o, y), ())])
+
+    m.pool_balance = Constraint(index, rule=rule)
 
 
-def separation_balance(b: Build) -> None:
+def separation_balance(m: ConcreteModel) -> None:
     r"""Oxide out of a separation plant is the recovered oxide of its feed.
 
     Per element e and provenance o; ``prov(m)`` is tainted for a mine in a covered country
@@ -73,36 +97,23 @@ def separation_balance(b: Build) -> None:
         \sum_t oxide_{s,t,e,o,y} + sell^{oxide}_{s,e,o,y} =
         recovery_{s,e} \sum_{m: prov(m) \mapsto o} share_{m,e}\, conc_{m,s,y}
     """
-    m, ix, data = b.m, b.ix, b.data
-    mines = data.stage("mine")
-    at = {mine: i for i, mine in enumerate(mines)}
-    share = np.array([[data.assays.get((mine, e), 0.0) for e in data.elements]
-                      for mine in mines]).reshape(len(mines), len(data.elements))
-    element = {e: i for i, e in enumerate(data.elements)}
-    tainted = np.array([b.net.mine_provenance[mine] == "tainted" for mine in mines], dtype=int)
-    rows = {}
-    for s in data.stage("separation"):
-        # each year's feed: the concentrate columns, and the mine each comes from
-        feed = {}
-        for y in b.net.op_years[s]:
-            keys = ix.conc_in.get((s, y), ())
-            feed[y] = (ix.conc_in_columns.get((s, y), NO_COLUMNS),
-                       np.fromiter((at[k[0]] for k in keys), dtype=np.int64, count=len(keys)))
-        for e, o in b.net.outputs[s]:
-            rec = data.recoveries[(s, e)]
-            for y in b.net.op_years[s]:
-                out = [m.oxide[k] for k in ix.oxide_out.get((s, e, o, y), ())]
-                out += [m.sell_oxide[k] for k in ix.sell_oxide_by.get((s, e, o, y), ())]
-                conc, mine = feed[y]
-                maps = np.array([maps_to(b, s, "clean", o), maps_to(b, s, "tainted", o)])
-                becomes_o = maps[tainted[mine]]  # whether each mine's feed becomes o
-                rows[(s, e, o, y)] = balance_columns(
-                    np.asarray(out, dtype=np.int64), conc[becomes_o],
-                    rec * share[mine[becomes_o], element[e]])
-    add_constraints(b, "separation_balance", rows)
+    data, ix, net = m.data, m.ix, m.net
+    index = [(s, e, o, y) for s in data.stage("separation") for e, o in net.outputs[s]
+             for y in net.op_years[s]]
+
+    def rule(m: ConcreteModel, s: str, e: str, o: str, y: int) -> object:
+        out = [m.oxide[k] for k in ix.oxide_out.get((s, e, o, y), ())]
+        out += [m.sell_oxide[k] for k in ix.sell_oxide_by.get((s, e, o, y), ())]
+        rec = data.recoveries[(s, e)]
+        feed = [rec * share * m.conc[k] for k in ix.conc_in.get((s, y), ())
+                if maps_to(m, s, net.mine_provenance[k[0]], o)
+                and (share := data.assays.get((k[0], e), 0.0)) * rec != 0]
+        return _equal(out, feed)
+
+    m.separation_balance = Constraint(index, rule=rule)
 
 
-def metal_balance(b: Build) -> None:
+def metal_balance(m: ConcreteModel) -> None:
     r"""Metal out of a metal plant is the recovered metal of the oxide it received or bought.
 
     .. math::
@@ -111,21 +122,21 @@ def metal_balance(b: Build) -> None:
         recovery_{t,e}\, mpo_e \Big(\sum_{s, o' \mapsto o} oxide_{s,t,e,o',y}
         + \sum_{b: oxide\ e,\ prov(b) \mapsto o} buy_{b,t,y}\Big)
     """
-    m, ix, data = b.m, b.ix, b.data
-    rows = {}
-    for t in data.stage("metal"):
-        for e, o in b.net.outputs[t]:
-            factor = data.recoveries[(t, e)] * data.metal_per_oxide[e]
-            for y in b.net.op_years[t]:
-                out = [(1.0, v) for v in metal_out_vars(b, t, e, o, y)]
-                received = [(factor, m.oxide[k]) for oi in ("clean", "tainted")
-                            if maps_to(b, t, oi, o) for k in ix.oxide_in.get((t, e, oi, y), ())]
-                received += [(factor * c, v) for c, v in bought_terms(b, t, e, o, y)]
-                rows[(t, e, o, y)] = balance(out, received)
-    add_constraints(b, "metal_balance", rows)
+    data, ix, net = m.data, m.ix, m.net
+    index = [(t, e, o, y) for t in data.stage("metal") for e, o in net.outputs[t]
+             for y in net.op_years[t]]
+
+    def rule(m: ConcreteModel, t: str, e: str, o: str, y: int) -> object:
+        factor = data.recoveries[(t, e)] * data.metal_per_oxide[e]
+        received = [m.oxide[k] for oi in PROVENANCES if maps_to(m, t, oi, o)
+                    for k in ix.oxide_in.get((t, e, oi, y), ())]
+        received += bought(m, t, e, o, y)
+        return _equal(metal_out_vars(m, t, e, o, y), [factor * v for v in received])
+
+    m.metal_balance = Constraint(index, rule=rule)
 
 
-def magnet_balance(b: Build) -> None:
+def magnet_balance(m: ConcreteModel) -> None:
     r"""Metal in the magnets a line makes is its yield times the metal it received or bought.
 
     .. math::
@@ -134,27 +145,23 @@ def magnet_balance(b: Build) -> None:
         yield_l \Big(\sum_{t, o' \mapsto o} metal_{t,l,e,o',y}
         + \sum_{b: metal\ e,\ prov(b) \mapsto o} buy_{b,l,y}\Big)
     """
-    m, ix, data = b.m, b.ix, b.data
-    rows = {}
-    for ln in data.stage("magnet"):
+    data, ix, net = m.data, m.ix, m.net
+    index = [(ln, e, o, y) for ln in data.stage("magnet") for y in net.op_years[ln]
+             for e in data.elements for o in PROVENANCES]
+
+    def rule(m: ConcreteModel, ln: str, e: str, o: str, y: int) -> object:
+        made = [kg * m.make[k] for k in ix.make_by_line.get((ln, y), ())
+                if k[2] == o and (kg := data.grades[k[1]].get(e, 0.0)) > 0]
+        received = [m.metal[k] for oi in PROVENANCES if maps_to(m, ln, oi, o)
+                    for k in ix.metal_in.get((ln, e, oi, y), ())]
+        received += bought(m, ln, e, o, y)
         yld = data.facilities[ln].yield_
-        for y in b.net.op_years[ln]:
-            made: dict[tuple[str, str], Terms] = {}
-            for k in ix.make_by_line.get((ln, y), ()):
-                for e, kg in data.grades[k[1]].items():
-                    if kg > 0:
-                        made.setdefault((e, k[2]), []).append((kg, m.make[k]))
-            for e in data.elements:
-                for o in ("clean", "tainted"):
-                    received = [(yld, m.metal[k]) for oi in ("clean", "tainted")
-                                if maps_to(b, ln, oi, o)
-                                for k in ix.metal_in.get((ln, e, oi, y), ())]
-                    received += [(yld * c, v) for c, v in bought_terms(b, ln, e, o, y)]
-                    rows[(ln, e, o, y)] = balance(made.get((e, o), []), received)
-    add_constraints(b, "magnet_balance", rows)
+        return _equal(made, [yld * v for v in received])
+
+    m.magnet_balance = Constraint(index, rule=rule)
 
 
-def magnet_use(b: Build) -> None:
+def magnet_use(m: ConcreteModel) -> None:
     r"""Every magnet made is delivered to a program (clean only) or sold.
 
     .. math::
@@ -163,13 +170,11 @@ def magnet_use(b: Build) -> None:
         = make_{l,k,clean,y}, \qquad
         sell^{magnet}_{l,k,tainted,y} = make_{l,k,tainted,y}
     """
-    m, ix, data = b.m, b.ix, b.data
-    rows = {}
-    for key in m.make_index:
-        ln, k, o, y = key
-        used = [(1.0, m.sell_magnet[key])]
-        if o == "clean":
-            used += [(1.0, m.deliver[d]) for d in ix.deliver_by_line.get((ln, y), ())
-                     if data.programs[d[1]].grade == k]
-        rows[key] = balance(used, [(1.0, m.make[key])])
-    add_constraints(b, "magnet_use", rows)
+    programs, ix = m.data.programs, m.ix
+
+    def rule(m: ConcreteModel, ln: str, k: str, o: str, y: int) -> object:
+        delivered = [m.deliver[d] for d in ix.deliver_by_line.get((ln, y), ())
+                     if o == "clean" and programs[d[1]].grade == k]
+        return sum(delivered) + m.sell_magnet[ln, k, o, y] == m.make[ln, k, o, y]
+
+    m.magnet_use = Constraint(m.makes, rule=rule)

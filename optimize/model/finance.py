@@ -2,68 +2,130 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pyomo.environ import (
+    ConcreteModel,
+    Constraint,
+    Expression,
+    NonNegativeReals,
+    Objective,
+    Param,
+    Set,
+    Var,
+    minimize,
+)
+
 from optimize.data.modeldata import ModelData
-from optimize.model.capacity import metal_out_vars, used_terms
-from optimize.model.context import Build, Terms, add_constraints, linear
-from optimize.model.investment import capex_terms, operating_terms
-from optimize.model.variables import NO_COLUMNS
+from optimize.model.capacity import metal_out_vars, throughput_vars
+from optimize.model.parameters import parameter_values
 
 MUSD_PER_T_USD_PER_KG = 0.001  # 1 t x 1 USD/kg = 1,000 USD = 0.001 MUSD
 
-
-def concentrate_value(b: Build, mine: str, y: int) -> float:
-    """Return what a t of the mine's concentrate (t TREO) is paid, in USD/kg TREO."""
-    return b.data.concentrate_usd_per_kg.get((mine, y), 0.0)
-
-
-def _bought(b: Build, f: str, y: int) -> Terms:
-    return [(b.data.offers[(k[0], y)].usd_per_kg, b.m.buy[k]) for k in b.ix.buy_in.get((f, y), ())]
+#: A linear expression as its terms, ``[(coefficient, variable), ...]``; a coefficient may
+#: be an expression of mutable Params (a price), so that prices change in place.
+Terms = list[tuple[Any, Any]]
 
 
-def revenue_terms(b: Build, f: str, y: int) -> Terms:
-    """Return the facility's revenue in ``y`` at reference prices, in MUSD."""
-    m, ix, data = b.m, b.ix, b.data
+def declare(m: ConcreteModel) -> None:
+    """Declare prices, ``support``, and the money expressions of every facility-year.
+
+    - ``concentrate_value[m,y]``: what a kg TREO of mine m's concentrate is paid (USD),
+      ``payability * sum_e share_{m,e} * price[oxide,e,y]``;
+    - ``revenue[f,y]``, ``cost[f,y]``: the facility's money at reference prices (MUSD);
+    - ``penalty_musd_per_t[p,y]``: the discounted penalty of a t of demand not met;
+    - ``subsidy``, ``penalty``: the two parts of the objective (NPV, MUSD).
+    """
+    data, ix, net = m.data, m.ix, m.net
+    values = parameter_values(data, ix)
+    m.price_points = Set(initialize=list(data.prices), dimen=3, ordered=True,
+                         doc="(commodity, item, year) with a reference price")
+    m.price = Param(m.price_points, mutable=True, initialize=values["price"],
+                    doc="Chinese reference price (USD/kg)")
+    m.offer_usd_per_kg = Param(m.offer_years, mutable=True,
+                               initialize=values["offer_usd_per_kg"], doc="offer price (USD/kg)")
+    m.programs = Set(initialize=list(data.programs), ordered=True)
+    m.penalty_usd_per_kg = Param(m.programs, mutable=True,
+                                 initialize=values["penalty_usd_per_kg"],
+                                 doc="penalty per kg of clean demand not met (USD/kg)")
+    m.support_years = Set(initialize=ix.support, dimen=2, ordered=True,
+                          doc="(facility, year) in which operating support may be paid")
+    m.support = Var(m.support_years, domain=NonNegativeReals, doc="operating support (MUSD)")
+
+    assays = data.mine_assays
+    m.concentrate_value = Expression(
+        [(f, y) for f in assays for y in net.op_years[f]],
+        rule=lambda m, f, y: data.facilities[f].payability
+        * sum(share * m.price["oxide", e, y] for e, share in assays[f]),
+        doc="what a kg TREO of the mine's concentrate is paid (USD)")
+    money = {k: (revenue_terms(m, *k), cost_terms(m, *k)) for k in m.facility_years}
+    m.revenue = Expression(m.facility_years, rule=lambda m, f, y: _sum(money[f, y][0]),
+                           doc="revenue at reference prices (MUSD)")
+    m.cost = Expression(m.facility_years, rule=lambda m, f, y: _sum(money[f, y][1]),
+                        doc="cost at reference prices (MUSD)")
+    m.money_years = Set(initialize=[k for k, (rev, cost) in money.items() if rev or cost],
+                        dimen=2, ordered=True, doc="(facility, year) in which money can flow")
+    m.penalty_musd_per_t = Expression(
+        m.program_years, rule=lambda m, p, y: data.discount(y) * MUSD_PER_T_USD_PER_KG
+        * m.penalty_usd_per_kg[p], doc="discounted penalty of a t not delivered (MUSD)")
+    m.subsidy = Expression(expr=_sum(subsidy_terms(m)), doc="subsidy NPV (MUSD)")
+    m.penalty = Expression(expr=sum(m.penalty_musd_per_t[k] * m.short[k]
+                                    for k in m.program_years), doc="penalty NPV (MUSD)")
+
+
+def _sum(terms: Terms) -> Any:
+    return sum(c * v for c, v in terms)
+
+
+def revenue_terms(m: ConcreteModel, f: str, y: int) -> Terms:
+    """Return the facility's revenue in ``y`` at reference prices, in MUSD, as terms."""
+    data, ix, net = m.data, m.ix, m.net
     stage = data.facilities[f].stage
     usd: Terms
     if stage == "mine":
-        v = concentrate_value(b, f, y)
-        usd = [(v, j) for j in ix.conc_out_columns.get((f, y), NO_COLUMNS).tolist()]
+        usd = [(m.concentrate_value[f, y], m.conc[k]) for k in ix.conc_out.get((f, y), ())]
     elif stage == "separation":
-        usd = [(data.prices[("oxide", e, y)], var) for e, o in b.net.outputs[f]
-               for var in [*(m.oxide[k] for k in ix.oxide_out.get((f, e, o, y), ())),
-                           *(m.sell_oxide[k] for k in ix.sell_oxide_by.get((f, e, o, y), ()))]]
+        usd = [(m.price["oxide", e, y], v) for e, o in net.outputs[f]
+               for v in [*(m.oxide[k] for k in ix.oxide_out.get((f, e, o, y), ())),
+                         *(m.sell_oxide[k] for k in ix.sell_oxide_by.get((f, e, o, y), ()))]]
     elif stage == "metal":
-        usd = [(data.prices[("metal", e, y)], var) for e, o in b.net.outputs[f]
-               for var in metal_out_vars(b, f, e, o, y)]
+        usd = [(m.price["metal", e, y], v) for e, o in net.outputs[f]
+               for v in metal_out_vars(m, f, e, o, y)]
     else:
-        usd = [(data.prices[("magnet", data.programs[k[1]].grade, y)], m.deliver[k])
+        usd = [(m.price["magnet", data.programs[k[1]].grade, y], m.deliver[k])
                for k in ix.deliver_by_line.get((f, y), ())]
-        usd += [(data.prices[("magnet", k[1], y)], m.sell_magnet[k])
+        usd += [(m.price["magnet", k[1], y], m.sell_magnet[k])
                 for k in ix.make_by_line.get((f, y), ())]
     return [(MUSD_PER_T_USD_PER_KG * c, v) for c, v in usd]
 
 
-def cost_terms(b: Build, f: str, y: int) -> Terms:
-    """Return the facility's cost in ``y`` in MUSD: inputs, purchases, variable and fixed costs."""
-    m, ix, data = b.m, b.ix, b.data
+def cost_terms(m: ConcreteModel, f: str, y: int) -> Terms:
+    """Return the facility's cost in ``y`` in MUSD, as terms.
+
+    Inputs, purchases, variable cost on throughput and, for a candidate, fixed O&M while
+    operating.
+    """
+    data, ix = m.data, m.ix
     fac = data.facilities[f]
-    usd: Terms = [(fac.variable_usd_per_kg, v) for _, v in used_terms(b, f, y)]
+    usd: Terms = []
+    if fac.variable_usd_per_kg:
+        usd += [(fac.variable_usd_per_kg, v) for v in throughput_vars(m, f, y)]
     if fac.stage == "separation":
-        usd += [(concentrate_value(b, k[0], y), j) for k, j in
-                zip(ix.conc_in.get((f, y), ()), ix.conc_in_columns.get((f, y), NO_COLUMNS).tolist(),
-                    strict=True)]
+        usd += [(m.concentrate_value[k[0], y], m.conc[k]) for k in ix.conc_in.get((f, y), ())]
     elif fac.stage == "metal":
-        usd += [(data.prices[("oxide", k[2], y)], m.oxide[k]) for e in data.elements
+        usd += [(m.price["oxide", k[2], y], m.oxide[k]) for e in data.elements
                 for o in ("clean", "tainted") for k in ix.oxide_in.get((f, e, o, y), ())]
     elif fac.stage == "magnet":
-        usd += [(data.prices[("metal", k[2], y)], m.metal[k]) for e in data.elements
+        usd += [(m.price["metal", k[2], y], m.metal[k]) for e in data.elements
                 for o in ("clean", "tainted") for k in ix.metal_in.get((f, e, o, y), ())]
-    usd += _bought(b, f, y)
+    usd += [(m.offer_usd_per_kg[k[0], y], m.buy[k]) for k in ix.buy_in.get((f, y), ())]
     terms = [(MUSD_PER_T_USD_PER_KG * c, v) for c, v in usd]
-    return terms + [(fac.fixed_om_musd, v) for _, v in operating_terms(b, f, y)]
+    if fac.candidate and fac.fixed_om_musd:
+        terms.append((fac.fixed_om_musd, m.on[f, y]))
+    return terms
 
 
-def operating_support(b: Build) -> None:
+def operating_support(m: ConcreteModel) -> None:
     r"""Operating support covers each facility's loss at reference prices; profits are kept.
 
     Revenue and cost are valued at reference prices: a mine earns payability x contained oxide
@@ -72,67 +134,43 @@ def operating_support(b: Build) -> None:
     magnet price (defense deliveries too: the premium above it is subsidy); purchases cost
     their offer price; plus variable cost on throughput and, for candidates, fixed O&M while
     operating. With funding.csv, a facility no program may support in ``y`` has no ``support``
-    variable and must cover its costs.
+    variable and must cover its costs. A facility-year where no money can flow (no priced
+    flow, no variable cost, no fixed O&M) has no row.
 
     .. math::
 
         support_{f,y} \ge cost_{f,y} - revenue_{f,y}, \qquad support_{f,y} \ge 0
     """
-    rows = {}
-    for f in b.data.facilities:
-        for y in b.net.op_years[f]:
-            terms = support_terms(b, f, y)
-            if terms is not None:
-                rows[(f, y)] = linear(terms) <= 0
-    add_constraints(b, "operating_support", rows)
+    def rule(m: ConcreteModel, f: str, y: int) -> object:
+        support = m.support[f, y] if (f, y) in m.support_years else 0.0
+        return m.cost[f, y] - m.revenue[f, y] <= support
+
+    m.operating_support = Constraint(m.money_years, rule=rule)
 
 
-def support_terms(b: Build, f: str, y: int) -> Terms | None:
-    """Return ``cost - revenue - support`` of ``f`` in ``y``, or None when no money flows."""
-    net = cost_terms(b, f, y) + [(-c, v) for c, v in revenue_terms(b, f, y)]
-    if not any(c for c, _ in net):
-        return None
-    if (f, y) in b.m.support_index:
-        net.append((-1.0, b.m.support[f, y]))
-    return net
-
-
-def salvage_coefficient(b: Build, f: str, fid_year: int) -> float:
+def salvage_coefficient(data: ModelData, f: str, fid_year: int) -> float:
     """Return the salvage (MUSD, undiscounted) of a FID of ``f`` in ``fid_year``.
 
     ``public_share * capex * paid * after / life`` with ``paid = min(lead, end - fid + 1) / lead``
     and ``after = min(life, max(0, fid + lead + life - 1 - end))``.
     """
-    fac, end = b.data.facilities[f], b.data.end_year
+    fac, end = data.facilities[f], data.end_year
     paid = min(fac.lead_years, end - fid_year + 1) / fac.lead_years
     after = min(fac.life_years, max(0, fid_year + fac.lead_years + fac.life_years - 1 - end))
     return fac.public_share * fac.capex_musd * paid * after / fac.life_years
 
 
-def subsidy_terms(b: Build) -> Terms:
+def subsidy_terms(m: ConcreteModel) -> Terms:
     """Return the subsidy NPV: discounted capex outlay and support, less discounted salvage."""
-    m, data = b.m, b.data
-    terms: Terms = []
-    for f, keys in b.ix.fid_by_facility.items():
-        for y in data.years:
-            terms += [(data.discount(y) * c, v) for c, v in capex_terms(b, f, y)]
-        terms += [(-data.discount(data.end_year) * salvage_coefficient(b, f, t), m.fid[f, t])
-                  for _, t in keys]
-    terms += [(data.discount(y), m.support[f, y]) for f, y in m.support_index]
+    data = m.data
+    terms: Terms = [(data.discount(y), m.capex_out[f, y]) for f, y in m.capex_out]
+    terms += [(-data.discount(data.end_year) * salvage_coefficient(data, f, t), m.fid[f, t])
+              for f, t in m.fid_years]
+    terms += [(data.discount(y), m.support[f, y]) for f, y in m.support_years]
     return terms
 
 
-def penalty_musd_per_t(data: ModelData, program: str, year: int) -> float:
-    """Return the discounted penalty of a t of the program's demand not delivered, in MUSD."""
-    return data.discount(year) * MUSD_PER_T_USD_PER_KG * data.programs[program].penalty_usd_per_kg
-
-
-def penalty_terms(b: Build) -> Terms:
-    """Return the penalty NPV of shortfalls, in MUSD."""
-    return [(penalty_musd_per_t(b.data, p, y), b.m.short[p, y]) for p, y in b.m.short_index]
-
-
-def objective(b: Build) -> None:
+def objective(m: ConcreteModel) -> None:
     r"""Minimise the subsidy NPV plus the penalty of shortfalls, less salvage.
 
     ``min_subsidy`` solves this once. ``max_coverage`` first minimises the penalty term alone,
@@ -147,4 +185,4 @@ def objective(b: Build) -> None:
         \frac{\min(lead_f, end-\tau+1)}{lead_f}
         \frac{\min(life_f, \max(0, \tau + lead_f + life_f - 1 - end))}{life_f}
     """
-    b.m.minimize(subsidy=linear(subsidy_terms(b)), penalty=linear(penalty_terms(b)))
+    m.objective = Objective(expr=m.subsidy + m.penalty + m.tiebreak, sense=minimize)

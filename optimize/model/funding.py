@@ -2,11 +2,60 @@
 
 from __future__ import annotations
 
-from optimize.model.context import Build, add_constraints, at_most, linear
-from optimize.model.investment import capex_terms
+from pyomo.environ import (
+    ConcreteModel,
+    Constraint,
+    Expression,
+    NonNegativeReals,
+    Param,
+    Set,
+    Var,
+)
+
+from optimize.model.parameters import parameter_values
+
+#: Cost per MUSD paid, per step of a funding program's rank: breaks ties between programs
+#: that could equally pay (see funding_priority). Kept out of the reported objective.
+TIEBREAK_MUSD_PER_MUSD = 1e-7
 
 
-def funding_balance(b: Build) -> None:
+def declare(m: ConcreteModel) -> None:
+    """Declare ``fund[g,f,y,c]``, the budgets (mutable, times ``budget_scale``), the tie-break.
+
+    ``budget_scale`` multiplies every annual and total budget (a frontier's sweep variable;
+    1 otherwise).
+    """
+    data = m.data
+    values = parameter_values(data, m.ix)
+    funding = data.funding or {}
+    m.funding_programs = Set(initialize=list(funding), ordered=True)
+    m.fundings = Set(initialize=m.ix.fund, dimen=4, ordered=True,
+                     doc="(program, facility, year, cover) a program may pay")
+    m.fund = Var(m.fundings, domain=NonNegativeReals, doc="paid by program g (MUSD)")
+    m.annual_musd = Param(m.funding_programs, mutable=True, initialize=values["annual_musd"],
+                          doc="annual budget (MUSD/yr)")
+    m.total_musd = Param(list(values["total_musd"]), mutable=True,
+                         initialize=values["total_musd"], doc="total budget (MUSD)")
+    m.budget_scale = Param(mutable=True, initialize=1.0, doc="multiplies every budget")
+    rank = funding_priority(m)
+    m.tiebreak = Expression(expr=sum(TIEBREAK_MUSD_PER_MUSD * (1 + rank[k[0]]) * m.fund[k]
+                                     for k in m.fundings),
+                            doc="who pays first among equally cheap plans (not reported)")
+
+
+def funding_priority(m: ConcreteModel) -> dict[str, int]:
+    """Return each funding program's rank: who pays first when several could (0 first).
+
+    Programs that cover fewer countries pay first, so that a host country's own program pays
+    before a multilateral one; ties go by the order of funding.csv. Without this rule the
+    split between eligible programs is an arbitrary pick among equally cheap plans.
+    """
+    programs = list((m.data.funding or {}).values())
+    order = sorted(range(len(programs)), key=lambda i: (len(programs[i].countries), i))
+    return {programs[i].name: rank for rank, i in enumerate(order)}
+
+
+def funding_balance(m: ConcreteModel) -> None:
     r"""Capex outlay and operating support are paid by eligible programs (only with funding.csv).
 
     A program ``g`` is eligible for ``f`` in ``y`` when ``f``'s country and stage are in its
@@ -18,52 +67,50 @@ def funding_balance(b: Build) -> None:
         capex\_out_{f,y} = \sum_{g \in G^{capex}_{f,y}} fund_{g,f,y,capex}, \qquad
         support_{f,y} = \sum_{g \in G^{operating}_{f,y}} fund_{g,f,y,operating}
     """
-    if b.data.funding is None:
+    if m.data.funding is None:
         return
-    m, ix, data = b.m, b.ix, b.data
-    rows = {}
-    for f, fac in data.facilities.items():
-        if fac.candidate:
-            for y in data.years:
-                outlay = capex_terms(b, f, y)
-                paid = [(1.0, m.fund[k]) for k in ix.fund_by.get((f, y, "capex"), ())]
-                if outlay:
-                    rows[(f, y, "capex")] = linear(outlay + [(-c, v) for c, v in paid]) == 0
-    for f, y in m.support_index:
-        paid = [(1.0, m.fund[k]) for k in ix.fund_by.get((f, y, "operating"), ())]
-        support = [(1.0, m.support[f, y])]
-        rows[(f, y, "operating")] = linear(support + [(-c, v) for c, v in paid]) == 0
-    add_constraints(b, "funding_balance", rows)
+    fund_by = m.ix.fund_by
+    index = [(f, y, "capex") for f, y in m.capex_out]
+    index += [(f, y, "operating") for f, y in m.support_years]
+
+    fac = m.data.facilities
+
+    def rule(m: ConcreteModel, f: str, y: int, c: str) -> object:
+        payers = fund_by.get((f, y, c), ())
+        if c == "capex" and not payers and not fac[f].public_share * fac[f].capex_musd:
+            return Constraint.Skip  # nothing to pay and nobody to pay it: no variable
+        paid = sum(m.fund[k] for k in payers)
+        return (m.capex_out[f, y] if c == "capex" else m.support[f, y]) == paid
+
+    m.funding_balance = Constraint(index, rule=rule)
 
 
-def annual_budget(b: Build) -> None:
+def annual_budget(m: ConcreteModel) -> None:
     r"""A funding program pays at most its annual budget in each year.
 
     .. math::
 
         \sum_{f,c} fund_{g,f,y,c} \le annual\_musd_g
     """
-    if b.data.funding is None:
+    if m.data.funding is None:
         return
-    rows = {
-        (g, y): at_most([(1.0, b.m.fund[k]) for k in keys], [], b.data.funding[g].annual_musd)
-        for (g, y), keys in b.ix.fund_by_program_year.items()
-    }
-    add_constraints(b, "annual_budget", rows)
+    by_year = m.ix.fund_by_program_year
+    m.annual_budget = Constraint(
+        list(by_year), rule=lambda m, g, y: sum(m.fund[k] for k in by_year[g, y])
+        <= m.budget_scale * m.annual_musd[g])
 
 
-def total_budget(b: Build) -> None:
+def total_budget(m: ConcreteModel) -> None:
     r"""A funding program pays at most its total budget over the horizon (where one is set).
 
     .. math::
 
         \sum_{f,y,c} fund_{g,f,y,c} \le total\_musd_g
     """
-    if b.data.funding is None:
+    if m.data.funding is None:
         return
-    rows = {}
-    for g, keys in b.ix.fund_by_program.items():
-        total = b.data.funding[g].total_musd
-        if total is not None:
-            rows[g] = at_most([(1.0, b.m.fund[k]) for k in keys], [], total)
-    add_constraints(b, "total_budget", rows)
+    by_program = m.ix.fund_by_program
+    m.total_budget = Constraint(
+        [g for g in by_program if g in m.total_musd],
+        rule=lambda m, g: sum(m.fund[k] for k in by_program[g])
+        <= m.budget_scale * m.total_musd[g])

@@ -2,49 +2,71 @@
 
 from __future__ import annotations
 
-from optimize.model.context import Build, Terms, add_constraints, at_most
+from pyomo.environ import Binary, ConcreteModel, Constraint, Expression, Set, Var
 
 
-def operating_terms(b: Build, f: str, y: int) -> Terms:
-    """Return ``on[f,y]`` for a candidate: FIDs whose plant is in its operating life in ``y``."""
-    fac = b.data.facilities[f]
-    return [(1.0, b.m.fid[f, t]) for _, t in b.ix.fid_by_facility.get(f, ())
-            if 0 <= y - t - fac.lead_years < fac.life_years]
+def declare(m: ConcreteModel) -> None:
+    """Declare ``fid`` over the candidates' FID years and the expressions derived from it.
+
+    - ``on[f,y]``: FIDs of candidate ``f`` whose plant is in its operating life in ``y``;
+    - ``cap[f,y]``: available capacity in t/yr (existing: ``capacity * available_share``
+      while in service; candidate: ``capacity * ramp(y - tau - lead) * fid[f,tau]``);
+    - ``capex_out[f,y]``: public capex paid in ``y``, ``public_share * capex / lead`` for
+      each FID whose plant is being built in ``y``.
+    """
+    data, net, ix = m.data, m.net, m.ix
+    fac = data.facilities
+    m.fid_years = Set(initialize=ix.fid, dimen=2, ordered=True,
+                      doc="(candidate, year) in which a FID may be taken")
+    m.fid = Var(m.fid_years, domain=Binary, doc="1 if candidate f takes its FID in year y")
+    m.facility_years = Set(initialize=[(f, y) for f in fac for y in net.op_years[f]],
+                           dimen=2, ordered=True, doc="(facility, year) it can operate in")
+
+    def fids(f: str) -> list[int]:
+        return [t for _, t in ix.fid_by_facility.get(f, ())]
+
+    def on(m: ConcreteModel, f: str, y: int) -> object:
+        c = fac[f]
+        return sum(m.fid[f, t] for t in fids(f) if 0 <= y - t - c.lead_years < c.life_years)
+
+    m.on = Expression([(f, y) for f, y in m.facility_years if fac[f].candidate], rule=on,
+                      doc="FIDs of f whose plant is in its operating life in y")
+
+    def cap(m: ConcreteModel, f: str, y: int) -> object:
+        c = fac[f]
+        if not c.candidate:
+            return c.capacity_t * c.available_share if c.existing_in_service(y) else 0.0
+        terms = ((c.capacity_t * c.ramp_share(y - t - c.lead_years), t) for t in fids(f))
+        return sum(share * m.fid[f, t] for share, t in terms if share > 0)
+
+    m.cap = Expression(m.facility_years, rule=cap, doc="available capacity (t/yr)")
+
+    def building(f: str, y: int) -> list[int]:
+        return [t for t in fids(f) if t <= y < t + fac[f].lead_years]
+
+    def capex_out(m: ConcreteModel, f: str, y: int) -> object:
+        c = fac[f]
+        return sum(c.public_share * c.capex_musd / c.lead_years * m.fid[f, t]
+                   for t in building(f, y))
+
+    m.capex_out = Expression([(f, y) for f in ix.fid_by_facility for y in data.years
+                              if building(f, y)], rule=capex_out,
+                             doc="public capex outlay (MUSD)")
 
 
-def capacity_terms(b: Build, f: str, y: int) -> tuple[Terms, float]:
-    """Return ``cap[f,y]`` in t/yr as (terms in fid, constant)."""
-    fac = b.data.facilities[f]
-    if not fac.candidate:
-        on = fac.existing_in_service(y)
-        return [], fac.capacity_t * fac.available_share if on else 0.0
-    terms = [(fac.capacity_t * fac.ramp_share(y - t - fac.lead_years), b.m.fid[f, t])
-             for _, t in b.ix.fid_by_facility.get(f, ())]
-    return [(c, v) for c, v in terms if c > 0], 0.0
-
-
-def capex_terms(b: Build, f: str, y: int) -> Terms:
-    """Return ``capex_out[f,y] = public_share * capex / lead * building[f,y]`` in MUSD."""
-    fac = b.data.facilities[f]
-    per_year = fac.public_share * fac.capex_musd / fac.lead_years
-    return [(per_year, b.m.fid[f, t]) for _, t in b.ix.fid_by_facility.get(f, ())
-            if t <= y < t + fac.lead_years]
-
-
-def fund_at_most_once(b: Build) -> None:
+def fund_at_most_once(m: ConcreteModel) -> None:
     r"""Each candidate is funded at most once.
 
     .. math::
 
         \sum_y fid_{f,y} \le 1 \qquad \forall f \in \text{candidates}
     """
-    add_constraints(b, "fund_at_most_once", {
-        f: at_most([(1.0, b.m.fid[k]) for k in keys], [], 1.0)
-        for f, keys in b.ix.fid_by_facility.items()
-    })
+    keys = m.ix.fid_by_facility
+    m.fund_at_most_once = Constraint(
+        list(keys), rule=lambda m, f: sum(m.fid[k] for k in keys[f]) <= 1)
 
 
-def phase_order(b: Build) -> None:
+def phase_order(m: ConcreteModel) -> None:
     r"""A facility that requires another is not funded before it (phase 2 after phase 1).
 
     A candidate that requires an existing facility is unconstrained.
@@ -54,13 +76,14 @@ def phase_order(b: Build) -> None:
         \sum_{\tau \le y} fid_{f,\tau} \le \sum_{\tau \le y} fid_{q,\tau}
         \qquad \forall f, y \text{ with } requires_f = q
     """
-    rows = {}
-    for f, fac in b.data.facilities.items():
-        q = fac.requires
-        if not fac.candidate or q is None or not b.data.facilities[q].candidate:
-            continue
-        for _, y in b.ix.fid_by_facility.get(f, ()):
-            mine = [(1.0, b.m.fid[f, t]) for _, t in b.ix.fid_by_facility[f] if t <= y]
-            theirs = [(1.0, b.m.fid[q, t]) for _, t in b.ix.fid_by_facility.get(q, ()) if t <= y]
-            rows[(f, y)] = at_most(mine, theirs)
-    add_constraints(b, "phase_order", rows)
+    fac, keys = m.data.facilities, m.ix.fid_by_facility
+    index = [(f, y) for f, c in fac.items()
+             if c.candidate and c.requires is not None and fac[c.requires].candidate
+             for _, y in keys.get(f, ())]
+
+    def rule(m: ConcreteModel, f: str, y: int) -> object:
+        q = fac[f].requires
+        return (sum(m.fid[f, t] for _, t in keys[f] if t <= y)
+                <= sum(m.fid[q, t] for _, t in keys.get(q, ()) if t <= y))
+
+    m.phase_order = Constraint(index, rule=rule)

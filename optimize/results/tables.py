@@ -1,4 +1,9 @@
-"""Extract the tidy result tables of MODEL.md section 8 from a solved model."""
+"""The tidy result tables of MODEL.md section 8, read from the solved Pyomo model.
+
+Every number is the value of a model variable or of one of its Expressions (``cap``,
+``throughput``, ``capex_out``, ``revenue``, ``cost``, ``subsidy``, ...): what the solver
+optimised is what the tables report, with nothing computed a second time.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pyomo.environ import ConcreteModel, value
 
 from optimize.data.modeldata import Facility, ModelData
-from optimize.model import Build
-from optimize.model.capacity import used_terms
-from optimize.model.context import value_of
-from optimize.model.finance import (
-    cost_terms,
-    penalty_musd_per_t,
-    penalty_terms,
-    revenue_terms,
-    salvage_coefficient,
-    subsidy_terms,
-)
-from optimize.model.investment import capacity_terms, capex_terms
-from optimize.model.lp import Family
+from optimize.model.finance import salvage_coefficient
 
 #: Values smaller than this (t or MUSD) are solver noise and are written as 0 / left out.
 NOISE = 1e-9
@@ -60,10 +54,10 @@ def _frame(name: str, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS[name])
 
 
-def fid_year(b: Build, f: str) -> int | None:
+def fid_year(m: ConcreteModel, f: str) -> int | None:
     """Return the year ``f`` is funded in the solution, or None."""
-    for key in b.ix.fid_by_facility.get(f, ()):
-        if b.m.value(b.m.fid[key]) > 0.5:
+    for key in m.ix.fid_by_facility.get(f, ()):
+        if (m.fid[key].value or 0.0) > 0.5:
             return int(key[1])
     return None
 
@@ -82,12 +76,12 @@ def output_years(fac: Facility, fid: int | None,
     return first, first + full_after, min(end_year, first + fac.life_years - 1)
 
 
-def plan_table(b: Build) -> pd.DataFrame:
+def plan_table(m: ConcreteModel) -> pd.DataFrame:
     """Return one row per facility: existing ones, funded candidates (with FID) and the rest."""
     rows = []
-    for f, fac in b.data.facilities.items():
-        fid = fid_year(b, f)
-        first, full, last = output_years(fac, fid, b.data.end_year)
+    for f, fac in m.data.facilities.items():
+        fid = fid_year(m, f)
+        first, full, last = output_years(fac, fid, m.data.end_year)
         public = fac.public_share * fac.capex_musd if fid is not None else 0.0
         rows.append((f, fac.stage, fac.country, fac.status, fid, first, full, last,
                      fac.capacity_t, fac.capex_musd if fac.candidate else 0.0, public))
@@ -97,28 +91,32 @@ def plan_table(b: Build) -> pd.DataFrame:
     return df
 
 
-def capacity_table(b: Build) -> pd.DataFrame:
+def capacity_table(m: ConcreteModel) -> pd.DataFrame:
     """Return available and used capacity per facility and year (rows with either nonzero)."""
     rows = []
-    for f in b.data.facilities:
-        for y in b.net.op_years[f]:
-            available = _clean(value_of(b, *capacity_terms(b, f, y)))
-            used = _clean(value_of(b, used_terms(b, f, y)))
-            if available or used:
-                rows.append((f, y, available, used))
+    for f, y in m.facility_years:
+        available = _clean(value(m.cap[f, y]))
+        used = _clean(value(m.throughput[f, y])) if (f, y) in m.throughput else 0.0
+        if available or used:
+            rows.append((f, y, available, used))
     return _frame("capacity", rows)
 
 
-def flows_table(b: Build) -> pd.DataFrame:
+def _values(var: Any) -> np.ndarray:
+    """Return the solution values of an indexed variable, in key order."""
+    return np.fromiter((v.value for v in var.values()), dtype=np.float64, count=len(var))
+
+
+def flows_table(m: ConcreteModel) -> pd.DataFrame:
     """Return every nonzero flow: concentrate, oxide, metal, magnets, purchases and sales."""
-    m, data, net = b.m, b.data, b.net
+    data, net = m.data, m.net
     rows: list[tuple[Any, ...]] = []
 
-    def add(family: Family, make_row: Any) -> None:
-        values = m.values(family)
+    def add(var: Any, make_row: Any) -> None:
+        values = _values(var)
         flowing = np.flatnonzero(values > NOISE)
         if len(flowing):
-            keys = list(family)
+            keys = list(var.keys())
             rows.extend((*make_row(*keys[i]), float(values[i])) for i in flowing)
 
     def bought(bb: str, f: str, y: int) -> tuple[Any, ...]:
@@ -137,54 +135,52 @@ def flows_table(b: Build) -> pd.DataFrame:
     return df.sort_values(COLUMNS["flows"][:-1], kind="stable").reset_index(drop=True)
 
 
-def deliveries_table(b: Build) -> pd.DataFrame:
+def deliveries_table(m: ConcreteModel) -> pd.DataFrame:
     """Return demand, clean deliveries and shortfall per program and year it must be China-free."""
-    m, data = b.m, b.data
+    data = m.data
     rows = []
     for p, prog in data.programs.items():
         for y in data.years:
             if y < prog.required_from:
                 continue
-            demand = data.demand_t(p, y)
-            delivered = sum(m.value(m.deliver[k])
-                            for k in b.ix.deliver_by_program.get((p, y), ()))
-            short = m.value(m.short[p, y]) if (p, y) in m.short_index else 0.0
+            demand = value(m.demand_t[p, y]) if (p, y) in m.program_years else 0.0
+            delivered = sum(m.deliver[k].value for k in m.ix.deliver_by_program.get((p, y), ()))
+            short = m.short[p, y].value if (p, y) in m.program_years else 0.0
             rows.append((p, y, demand, _clean(delivered), _clean(short)))
     return _frame("deliveries", rows)
 
 
-def finance_table(b: Build) -> pd.DataFrame:
+def finance_table(m: ConcreteModel) -> pd.DataFrame:
     """Return public capex outlay, revenue, cost and support per facility and year (MUSD)."""
-    m, data = b.m, b.data
-    support = {k: m.value(j) for k, j in m.support.items()}
+    data = m.data
     rows = []
     for f in data.facilities:
-        ops = set(b.net.op_years[f])
         for y in data.years:
-            capex = _clean(value_of(b, capex_terms(b, f, y)))
-            revenue = _clean(value_of(b, revenue_terms(b, f, y))) if y in ops else 0.0
-            cost = _clean(value_of(b, cost_terms(b, f, y))) if y in ops else 0.0
-            sup = _clean(support.get((f, y), 0.0))
+            capex = _clean(value(m.capex_out[f, y])) if (f, y) in m.capex_out else 0.0
+            operating = (f, y) in m.facility_years
+            revenue = _clean(value(m.revenue[f, y])) if operating else 0.0
+            cost = _clean(value(m.cost[f, y])) if operating else 0.0
+            sup = _clean(m.support[f, y].value) if (f, y) in m.support_years else 0.0
             if capex or revenue or cost or sup:
                 rows.append((f, y, capex, revenue, cost, sup))
     return _frame("finance", rows)
 
 
-def funding_table(b: Build) -> pd.DataFrame:
+def funding_table(m: ConcreteModel) -> pd.DataFrame:
     """Return what each funding program paid to each facility, year and kind of cost."""
-    m = b.m
-    values = m.values(m.fund)
-    rows = [(*key, float(v)) for key, v in zip(m.fund, values, strict=True) if v > NOISE]
+    values = _values(m.fund)
+    rows = [(*key, float(v)) for key, v in zip(m.fund.keys(), values, strict=True)
+            if v > NOISE]
     return _frame("funding", rows)
 
 
-def elements_table(b: Build, deliveries: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
+def elements_table(m: ConcreteModel, deliveries: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
     """Return per element and year the clean supply against what programs need.
 
     ``demand_t`` and ``delivered_t`` are the metal contained in the magnets programs need and
     get; ``clean_oxide_t`` and ``clean_metal_t`` what the allied chain separates and makes.
     """
-    data = b.data
+    data = m.data
     content = {p: data.grades[prog.grade] for p, prog in data.programs.items()}
     clean = flows[flows.provenance == "clean"]
     oxide = clean[(clean.commodity == "oxide") & clean.source.isin(data.stage("separation"))]
@@ -228,25 +224,25 @@ def assumptions(data: ModelData) -> dict[str, Any]:
     }
 
 
-def salvage_musd(b: Build) -> float:
+def salvage_musd(m: ConcreteModel) -> float:
     """Return the salvage credited in the objective (discounted to start_year, MUSD)."""
-    df_end = b.data.discount(b.data.end_year)
-    return sum(df_end * salvage_coefficient(b, f, y) for f, y in b.m.fid_index
-               if b.m.value(b.m.fid[f, y]) > 0.5)
+    data = m.data
+    return sum(data.discount(data.end_year) * salvage_coefficient(data, f, y)
+               for f, y in m.fid_years if (m.fid[f, y].value or 0.0) > 0.5)
 
 
-def extract(b: Build) -> Tables:
+def extract(m: ConcreteModel) -> Tables:
     """Return every result table of a solved model."""
-    deliveries, flows = deliveries_table(b), flows_table(b)
+    deliveries, flows = deliveries_table(m), flows_table(m)
     return Tables({
-        "plan": plan_table(b),
-        "capacity": capacity_table(b),
+        "plan": plan_table(m),
+        "capacity": capacity_table(m),
         "flows": flows,
         "deliveries": deliveries,
-        "finance": finance_table(b),
-        "funding": funding_table(b),
-        "elements": elements_table(b, deliveries, flows),
-        "budgets": budgets_table(b.data),
+        "finance": finance_table(m),
+        "funding": funding_table(m),
+        "elements": elements_table(m, deliveries, flows),
+        "budgets": budgets_table(m.data),
     })
 
 
@@ -273,20 +269,18 @@ def coverage(deliveries: pd.DataFrame) -> dict[str, dict[str, float | None]]:
     return out
 
 
-def summary_numbers(b: Build, tables: Tables, data: ModelData) -> dict[str, Any]:
+def summary_numbers(m: ConcreteModel, tables: Tables, data: ModelData) -> dict[str, Any]:
     """Return the plan-derived fields of summary.json."""
     d = tables["deliveries"]
     plan = tables["plan"]
     funded = plan[plan.fid_year.notna()]
     fund = tables["funding"]
     return {
-        # from the terms with b's data, not the model's objective: a model updated in place
-        # (HighsModel.update) keeps the objective it was built with in b.m
-        "subsidy_npv_musd": _clean(value_of(b, subsidy_terms(b))),
-        "penalty_npv_musd": _clean(value_of(b, penalty_terms(b))),
-        "penalty_npv_if_none_musd": sum(penalty_musd_per_t(data, p, y) * data.demand_t(p, y)
-                                        for p in data.programs for y in data.years),
-        "salvage_musd": salvage_musd(b),
+        "subsidy_npv_musd": _clean(value(m.subsidy)),
+        "penalty_npv_musd": _clean(value(m.penalty)),
+        "penalty_npv_if_none_musd": sum(value(m.penalty_musd_per_t[k]) * value(m.demand_t[k])
+                                        for k in m.program_years),
+        "salvage_musd": salvage_musd(m),
         "shortfall_t": {p: float(d[d.program == p].shortfall_t.sum()) for p in data.programs},
         "coverage": coverage(d),
         "first_full_coverage_year": {p: first_full_year(d, p) for p in data.programs},
