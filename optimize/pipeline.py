@@ -13,6 +13,7 @@ from optimize.data.checks import LoadedInputs, load_inputs
 from optimize.data.modeldata import ModelData
 from optimize.model import build_model
 from optimize.model.parameters import StructureChanged
+from optimize.results.marginals import marginals_summary, marginals_table
 from optimize.results.tables import Tables, extract, summary_numbers
 from optimize.results.write import write_run
 from optimize.solve import HighsModel, SolveOptions, SolveResult, Status
@@ -86,6 +87,8 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
         model.write(write_lp)
     result = model.solve()
     tables = extract(built) if result.status.has_solution else None
+    if tables is not None:
+        tables.frames["marginals"] = marginals_table(model.plan_duals())
     summary = make_summary(loaded, built, result, options, tables, build_seconds)
     summary["model"] = "updated" if updated else "built"
     summary.update(tag or {})
@@ -118,10 +121,13 @@ def make_summary(loaded: LoadedInputs, built: ConcreteModel, result: SolveResult
     }
     if tables is not None:
         summary.update(summary_numbers(built, tables, built.data))
+        if "marginals" in tables.frames:
+            summary["marginals"] = marginals_summary(tables["marginals"])
     summary.update({
         "build_seconds": round(build_seconds, 3),
         "transfer_seconds": round(result.transfer_seconds, 3),
         "solve_seconds": round(result.solve_seconds, 3),
+        "load_seconds": round(result.load_seconds, 3),
         "nodes": result.nodes,
         "n_variables": result.n_variables,
         "n_binaries": result.n_binaries,

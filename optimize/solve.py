@@ -77,6 +77,7 @@ class SolveResult:
     mip_gap: float | None = None
     solve_seconds: float = 0.0
     transfer_seconds: float = 0.0
+    load_seconds: float = 0.0  # setting the solution on the model's variables
     nodes: int = 0
     n_variables: int = 0
     n_binaries: int = 0
@@ -261,25 +262,40 @@ class HighsModel:
         placed = {id(v) for v in self.form.columns}
         self.absent = [v for name in VARIABLES for v in self.m.component(name).values()
                        if id(v) not in placed and not v.fixed]
+        self.stale = False
+        self.x: np.ndarray | None = None  # the last plan, one value per column
+
+    def sync(self) -> float:
+        """Recompile and hand the model to HiGHS again if its Params changed; return seconds.
+
+        ``solve`` and ``write`` call it, so several changes in a row compile once.
+        """
+        if not self.stale:
+            return 0.0
+        started = time.perf_counter()
+        self._compile()
+        self.transfer_seconds = time.perf_counter() - started
+        return self.transfer_seconds
 
     def scale_budgets(self, scale: float) -> None:
         """Set every annual and total budget to ``scale`` times its input value."""
-        self.m.budget_scale.set_value(scale)
-        self._compile()
+        if self.m.budget_scale.value != scale:
+            self.m.budget_scale.set_value(scale)
+            self.stale = True
 
     def update(self, data: ModelData) -> float:
         """Take ``data``'s parameters in place (prices, offers, demand, penalties, budgets).
 
         ``data`` must build the same model up to parameter values (``same_structure``);
         otherwise this raises StructureChanged and changes nothing. Afterwards the model
-        carries ``data`` (``m.data``). A budget scale set by ``scale_budgets`` carries over.
-        Returns the seconds taken.
+        carries ``data`` (``m.data``) and HiGHS holds it. A budget scale set by
+        ``scale_budgets`` carries over. Returns the seconds taken.
         """
         started = time.perf_counter()
         set_parameters(self.m, data)
-        self._compile()
-        self.transfer_seconds = time.perf_counter() - started
-        return self.transfer_seconds
+        self.stale = True
+        self.sync()
+        return time.perf_counter() - started
 
     def write(self, path: str | os.PathLike[str]) -> None:
         """Write the model as HiGHS holds it (LP or MPS, by the file's suffix), with names.
@@ -288,6 +304,7 @@ class HighsModel:
         characters HiGHS does not allow in names (``-``, spaces, brackets) replaced. The
         objective is the full one, subsidy + penalty + funding tie-break.
         """
+        self.sync()
         for j, v in enumerate(self.form.columns):
             self.h.passColName(j, _lp_name(v.name))
         for i, c in enumerate(self.form.rows):
@@ -302,6 +319,7 @@ class HighsModel:
 
     def solve(self) -> SolveResult:
         """Solve in the options' mode and load the solution into the model's variables."""
+        self.sync()
         form, h = self.form, self.h
         has_integers = bool(form.integer.any())
         result = SolveResult(
@@ -341,11 +359,22 @@ class HighsModel:
             if added_row is not None:
                 h.deleteRows(1, np.array([added_row]))
 
+    def plan_duals(self) -> dict[Any, float] | None:
+        """Return each row's dual in the LP of the last plan (binaries fixed), by constraint.
+
+        Solved in the HiGHS model already held, with no recompile; None without a plan.
+        """
+        if self.x is None:
+            return None
+        duals = fixed_plan_duals(self.h, self.form, self.x)
+        return None if duals is None else dict(zip(self.form.rows, duals.tolist(), strict=True))
+
     def _load(self, result: SolveResult, has_integers: bool) -> None:
         form, h = self.form, self.h
         info = h.getInfo()
         result.nodes = max(int(info.mip_node_count), 0)
         result.mip_gap = float(info.mip_gap) if has_integers else 0.0
+        started = time.perf_counter()
         x = np.asarray(h.getSolution().col_value)
         if has_integers:
             x[form.integer] = np.round(x[form.integer])
@@ -353,9 +382,52 @@ class HighsModel:
             v.set_value(value, skip_validation=True)
         for v in self.absent:
             v.set_value(0.0, skip_validation=True)
+        result.load_seconds = time.perf_counter() - started
+        self.x = x
         result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x)
         objective = float((form.cost_subsidy + form.cost_penalty) @ x)
         result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
+
+
+def fixed_plan_duals(h: highspy.Highs, form: StandardForm, x: np.ndarray) -> np.ndarray | None:
+    """Return the row duals of the LP with the integer columns fixed at ``x``, or None.
+
+    HiGHS must hold ``form``. The objective is subsidy + penalty (no tie-break); afterwards
+    the integer columns get back their bounds and integrality. None when that LP is not
+    solved to optimality.
+    """
+    ints = np.flatnonzero(form.integer).astype(np.int32)
+    n = form.n_col
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), form.cost_subsidy + form.cost_penalty)
+    try:
+        if len(ints):
+            h.changeColsIntegrality(len(ints), ints, np.zeros(len(ints), dtype=np.uint8))
+            h.changeColsBounds(len(ints), ints, x[ints], x[ints])
+        h.clearSolver()
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(h.getSolution().row_dual, dtype=np.float64)
+    finally:
+        if len(ints):
+            h.changeColsBounds(len(ints), ints, form.col_lower[ints], form.col_upper[ints])
+            h.changeColsIntegrality(len(ints), ints, np.ones(len(ints), dtype=np.uint8))
+        h.changeColsCost(n, np.arange(n, dtype=np.int32),
+                         form.cost_subsidy + form.cost_penalty + form.cost_tiebreak)
+
+
+def plan_duals(m: ConcreteModel) -> dict[Any, float] | None:
+    """Return each row's dual in the LP of the solved plan (its binaries fixed), by constraint.
+
+    Compiles the model afresh and solves that LP with HiGHS; for a plan found by any solver.
+    """
+    form = compile_model(m)
+    x = np.fromiter((v.value or 0.0 for v in form.columns), dtype=np.float64, count=form.n_col)
+    h = new_highs()
+    h.setOptionValue("threads", 1)
+    form.pass_to(h)
+    duals = fixed_plan_duals(h, form, np.round(x))
+    return None if duals is None else dict(zip(form.rows, duals.tolist(), strict=True))
 
 
 def _lp_name(name: str) -> str:

@@ -37,6 +37,7 @@ UPDATE = settings(max_examples=25, deadline=None, derandomize=True,
 
 def held(model: HighsModel) -> dict[str, Any]:
     """Return what HiGHS holds for the model, with row and column names."""
+    model.sync()
     lp = model.h.getLp()
     matrix = sp.csc_matrix if lp.a_matrix_.format_ == highspy.MatrixFormat.kColwise else \
         lambda *a, shape: sp.csr_matrix(*a, shape=shape).tocsc()

@@ -82,7 +82,7 @@ def build_index(data: ModelData, net: Network) -> Index:
     buy = [(b, f, y) for b, f in net.buy_arcs for y in years(f) if (b, y) in data.offers]
     make = [(ln, k, o, y) for ln, k, o in net.makes for y in years(ln)]
     deliver = [(ln, p, y) for ln, p in net.deliveries for y in net.program_years[p]
-               if y in set(years(ln))]
+               if y in net.operating(ln)]
     short = [(p, y) for p, ys in net.program_years.items() for y in ys]
     support = [(f, y) for f in fac for y in years(f)]
     fund: list[Key] = []
@@ -92,7 +92,7 @@ def build_index(data: ModelData, net: Network) -> Index:
         fund = [(g, f, y, c) for g, prog in data.funding.items() for f in fac
                 for y in data.years for c in prog.covers
                 if prog.eligible(fac[f], y, c)
-                and (c == "capex" or y in set(years(f)))
+                and (c == "capex" or y in net.operating(f))
                 and (c == "operating" or (fac[f].candidate and fac[f].capex_musd > 0))]
 
     return Index(

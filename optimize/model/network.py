@@ -38,13 +38,19 @@ class Network:
     deliveries: list[tuple[str, str]]
     program_years: dict[str, tuple[int, ...]]
     mine_provenance: dict[str, str] = field(default_factory=dict)
+    op_sets: dict[str, frozenset[int]] = field(default_factory=dict)
 
     def years(self, *facilities: str) -> tuple[int, ...]:
         """Return the years in which all the given facilities can operate."""
-        common = set(self.op_years[facilities[0]])
-        for f in facilities[1:]:
-            common &= set(self.op_years[f])
-        return tuple(sorted(common))
+        first = self.op_years[facilities[0]]
+        if len(facilities) == 1:
+            return first
+        others = [self.operating(f) for f in facilities[1:]]
+        return tuple(y for y in first if all(y in years for years in others))
+
+    def operating(self, f: str) -> frozenset[int]:
+        """Return the years in which ``f`` can operate, as a set (for membership tests)."""
+        return self.op_sets[f]
 
 
 def operating_years(f: Facility, data: ModelData) -> tuple[int, ...]:
@@ -183,4 +189,5 @@ def build_network(data: ModelData) -> Network:
         op_years=op_years, fid_years=fid_years, conc_arcs=conc_arcs, oxide_arcs=oxide_arcs,
         metal_arcs=metal_arcs, outputs=outputs, buy_arcs=sorted(buy_arcs), makes=makes,
         deliveries=deliveries, program_years=program_years, mine_provenance=mine_prov,
+        op_sets={f: frozenset(ys) for f, ys in op_years.items()},
     )

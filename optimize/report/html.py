@@ -96,10 +96,33 @@ def run_report(folder: Path, year: int | None = None) -> str:
              "<h2>Money</h2>",
              _figure(figures.money(run["funding"], run["finance"], plan, run["budgets"]), "money"),
              "<h2>The funded plan</h2>", _table(plan[plan.fid_year.notna()]),
+             *_marginals(s),
              "<h2>Key assumptions</h2>", _assumptions(s),
              f"<p class=\"note\">Tables: {', '.join(sorted(run.frames))} (CSV) and "
              "summary.json in this folder.</p>"]
     return _page(f"ree-plan {s.get('scenario')}", body)
+
+
+def _marginals(s: dict[str, Any]) -> list[str]:
+    """Return the marginal values of budgets and demand (summary.json), as a section."""
+    mv = s.get("marginals")
+    if not mv:
+        return []
+    total = mv.get("total_budget_musd_per_musd", {})
+    rows = [(g, f"{v:.3f}", "" if g not in total else f"{total[g]:.3f}")
+            for g, v in mv.get("annual_budget_musd_per_musd", {}).items()]
+    budgets = pd.DataFrame(rows, columns=["funding program",
+                                          "NPV saved per extra MUSD of annual budget "
+                                          "(every year)", "... of total budget"])
+    demand = pd.DataFrame(
+        [(p, f"{min(by.values()):.3f}", f"{max(by.values()):.3f}")
+         for p, by in mv.get("demand_musd_per_t", {}).items() if by],
+        columns=["program", "one more t of demand costs (MUSD NPV), least",
+                 "... most (by year)"])
+    return ["<h2>What another MUSD or tonne is worth</h2>",
+            "<p class=\"note\">Duals of the plan's LP with its FIDs fixed: marginal values "
+            "given this plan (marginals.csv has them by year).</p>",
+            _table(budgets), _table(demand)]
 
 
 def _last_year(flows: pd.DataFrame) -> int:
