@@ -21,7 +21,8 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 FORMULATION_HEAD = """# Formulation
 
 Generated from the rule docstrings in `optimize/model/` by `python -m optimize.docs`; do not
-edit by hand. The design contract is MODEL.md; where this page differs, it says so and why.
+edit by hand. This page is the model's contract: what the code builds, what every solved plan
+satisfies (the invariants at the end, which the tests check), and the choices behind it.
 
 ## Notation
 
@@ -32,7 +33,7 @@ t/yr, prices USD/kg; 1 t x 1 USD/kg = 0.001 MUSD. `DF_y = (1+r)^-(y - start_year
 
 The model is one Pyomo ``ConcreteModel`` (``optimize.model.build_model``). Names in code
 follow the design: index sets are Pyomo ``Set``s named by what they hold (``fid_years``,
-``conc_arcs``, ``program_years``, ...), variables are named as in MODEL.md section 5 (`fid`,
+``conc_arcs``, ``program_years``, ...), variables are named after what they decide (`fid`,
 `conc`, `oxide`, `metal`, `make`, `deliver`, `sell_oxide`, `sell_metal`, `sell_magnet`, `buy`,
 `short`, `support`, `fund[g,f,y,c]` with `c` in capex/operating), and each constraint family
 is a function and a ``Constraint`` component (``m.<name>``) of the same name. Columns carry
@@ -50,12 +51,12 @@ lead * building[f,y]`; `throughput[f,y]`; `concentrate_value[m,y] = payability_m
 share_{m,e} price[oxide,e,y]`; `revenue[f,y]` and `cost[f,y]` at reference prices;
 `subsidy`, `penalty` and `tiebreak`, the objective's parts.
 
-## Where this differs from MODEL.md, and choices where it is silent
+## Modelling choices
 
-- **Balances close (equalities).** MODEL.md writes the separation, metal and magnet
-  balances and `magnet_use` with `<=`. Here they are equalities: no free disposal. With `<=`
-  material could flow into an unbuilt plant and be thrown away, moving a loss onto a
-  facility that may be supported; section 9 asks balances to close.
+- **Balances close (equalities).** The separation, metal and magnet balances and
+  `magnet_use` are equalities: no free disposal. With `<=` material could flow into an
+  unbuilt plant and be thrown away, moving a loss onto a facility that may be supported;
+  the invariants below ask balances to close.
 - **Sparse index sets.** A flow variable exists only on arcs allowed by stages and
   `links.csv`, for elements both ends can handle, for provenances that can reach it, and
   in years both ends can operate.
@@ -95,6 +96,33 @@ def prose(fn: Callable[..., Any]) -> str:
     return (inspect.getdoc(fn) or "").split(".. math::", 1)[0].strip()
 
 
+FORMULATION_TAIL = """## What every solved plan satisfies
+
+`tests/invariants.py` recomputes each of these from a run folder's tables alone (never from
+the model or the solver) and runs on every shipped input and on random tiny instances:
+
+- no candidate funded twice, none before `earliest_fid`, none producing before
+  `fid + lead_years`;
+- every balance closes within 1e-6 (relative) at every facility, element, provenance and year;
+- every delivered magnet traces back, flow by flow, to mines and offers outside covered
+  countries;
+- budgets and eligibility hold for every funding program and year;
+- the objective recomputed from `finance.csv`, `deliveries.csv` and `plan.csv` equals the
+  reported one;
+- more budget never costs more; removing a candidate never costs less; more demand never
+  costs less (`tests/test_properties.py`);
+- on tiny instances, enumerating every FID combination and solving each LP gives the MIP's
+  optimum (`tests/test_bruteforce.py`).
+
+## Outputs
+
+A run folder holds `summary.json` and the tidy tables `plan`, `capacity`, `flows`,
+`deliveries`, `finance`, `funding`, `elements`, `budgets` and `marginals` (CSV), all read from
+the solved model's variables and Expressions (`optimize/results/`); `docs/inputs.md` lists
+the inputs.
+"""
+
+
 def formulation() -> str:
     """Return the text of docs/formulation.md."""
     parts = [FORMULATION_HEAD, "## Constraint families\n"]
@@ -102,6 +130,7 @@ def formulation() -> str:
         title = "Objective" if fn is objective else f"{i}. `{fn.__name__}`"
         parts.append(f"### {title}\n\n{prose(fn)}\n\n```math\n{math_block(fn)}\n```\n")
         parts.append(f"Code: `{fn.__module__}.{fn.__name__}`\n")
+    parts.append(FORMULATION_TAIL)
     return "\n".join(parts)
 
 

@@ -11,7 +11,7 @@ from pyomo.environ import ConcreteModel
 
 from optimize.data.checks import LoadedInputs, load_inputs
 from optimize.data.modeldata import ModelData
-from optimize.model import build_model
+from optimize.model import build_model, extensions
 from optimize.model.parameters import StructureChanged
 from optimize.results.marginals import marginals_summary, marginals_table
 from optimize.results.tables import Tables, extract, summary_numbers
@@ -27,6 +27,7 @@ class RunResult:
     tables: Tables | None
     out: Path | None
     data: ModelData
+    model: ConcreteModel | None = None  # the solved Pyomo model, its variables at the plan
 
     @property
     def status(self) -> Status:
@@ -79,9 +80,21 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
     Raises InputError on invalid inputs; solver outcomes are reported in the summary.
     """
     loaded = load_inputs(inputs)
-    data = loaded.data
-    options = options_for(data, **overrides)
-    model, build_seconds, updated = (cache or ModelCache()).model_for(data, options)
+    options = options_for(loaded.data, **overrides)
+    model, build_seconds, updated = (cache or ModelCache()).model_for(loaded.data, options)
+    tag = {"model": "updated" if updated else "built", **(tag or {})}
+    return solve_model(loaded, model, build_seconds, out, write_lp, report, tag)
+
+
+def solve_model(loaded: LoadedInputs, model: HighsModel, build_seconds: float,
+                out: str | Path | None = None, write_lp: str | Path | None = None,
+                report: bool = False, tag: dict[str, Any] | None = None) -> RunResult:
+    """Solve a model held by a solver, extract its tables and write its run folder.
+
+    The second half of ``run``, and what ``optimize.api.solve`` calls for a model a user
+    has extended. Components added to the model after ``build_model`` are listed in
+    summary.json (``extensions``), so a run folder says that its model was changed.
+    """
     built = model.m
     if write_lp is not None:
         model.write(write_lp)
@@ -89,13 +102,13 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
     tables = extract(built) if result.status.has_solution else None
     if tables is not None:
         tables.frames["marginals"] = marginals_table(model.plan_duals())
-    summary = make_summary(loaded, built, result, options, tables, build_seconds)
-    summary["model"] = "updated" if updated else "built"
+    summary = make_summary(loaded, built, result, model.options, tables, build_seconds)
+    summary["extensions"] = extensions(built)
     summary.update(tag or {})
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         write_run(out_path, summary, tables, before_swap=_write_report if report else None)
-    return RunResult(summary, tables, out_path, data)
+    return RunResult(summary, tables, out_path, loaded.data, built)
 
 
 def _write_report(folder: Path) -> None:
@@ -107,7 +120,7 @@ def _write_report(folder: Path) -> None:
 def make_summary(loaded: LoadedInputs, built: ConcreteModel, result: SolveResult,
                  options: SolveOptions, tables: Tables | None,
                  build_seconds: float) -> dict[str, Any]:
-    """Return the content of summary.json (MODEL.md section 8)."""
+    """Return the content of summary.json (docs/formulation.md, Outputs)."""
     summary: dict[str, Any] = {
         "scenario": loaded.name,
         "scenario_file": loaded.scenario,

@@ -1,4 +1,4 @@
-"""Recompute every point of MODEL.md section 9 from a run folder's tables and the inputs.
+"""Recompute every invariant of docs/formulation.md from a run folder's tables and the inputs.
 
 Nothing here reads the built model or the solver: only ``results/<run>/*.csv``,
 ``summary.json`` and the inputs folder (through the validated ModelData). ``check_run``
@@ -386,5 +386,5 @@ class RunChecker:
 
 
 def check_run(inputs: Path, out: Path) -> list[str]:
-    """Return every violation of MODEL.md section 9 found in the run folder ``out``."""
+    """Return every violation of the invariants (docs/formulation.md) found in the run folder ``out``."""
     return RunChecker(Path(inputs), Path(out)).run()

@@ -1,4 +1,4 @@
-"""Property tests on random tiny instances: invariants and monotonicity (MODEL.md section 9)."""
+"""Property tests on random tiny instances: invariants and monotonicity (docs/formulation.md)."""
 
 from __future__ import annotations
 

@@ -6,11 +6,13 @@ Expressions (``declare``) and one function per constraint family, named after it
 The model also carries what it was built from: ``m.data`` (ModelData), ``m.net`` (the
 sparse network) and ``m.ix`` (variable keys grouped by what they touch).
 
-Add a constraint of your own as to any Pyomo model, then solve it with ``optimize.api``::
+Add a constraint of your own as to any Pyomo model, then solve it with ``optimize.api``
+(which also writes the run folder and report)::
 
-    m = build_model(data)
-    m.strange_lake_by_2030 = Constraint(expr=sum(m.fid["strange-lake", y]
-                                                 for y in range(2026, 2031)) == 1)
+    m = api.build("inputs/baseline")
+    m.strange_lake_by_2030 = Constraint(
+        expr=sum(m.fid[f, y] for f, y in m.fid_years if f == "strange-lake" and y <= 2030) == 1)
+    run = api.solve(m, out="results/strange-lake-2030")
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ DECLARATIONS: tuple[Callable[[ConcreteModel], None], ...] = (
     funding.declare,
 )
 
-#: The constraint families of MODEL.md section 6, in its order; each adds a Constraint
+#: The constraint families, in the order of docs/formulation.md; each adds a Constraint
 #: component of its own name. docs/formulation.md is generated from their docstrings.
 CONSTRAINT_FAMILIES: tuple[Callable[[ConcreteModel], None], ...] = (
     fund_at_most_once,
@@ -96,7 +98,14 @@ def build_model(data: ModelData) -> ConcreteModel:
         for family in CONSTRAINT_FAMILIES:
             family(m)
         objective(m)
+    m.built_components = frozenset(c.local_name for c in m.component_objects())
     return m
 
 
-__all__ = ["CONSTRAINT_FAMILIES", "DECLARATIONS", "VARIABLES", "build_model"]
+def extensions(m: ConcreteModel) -> list[str]:
+    """Return the names of the components added to ``m`` after ``build_model``."""
+    return [c.local_name for c in m.component_objects()
+            if c.local_name not in m.built_components]
+
+
+__all__ = ["CONSTRAINT_FAMILIES", "DECLARATIONS", "VARIABLES", "build_model", "extensions"]

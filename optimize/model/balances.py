@@ -1,8 +1,8 @@
 """Element balances with provenance: what comes out of a plant is what went in, less losses.
 
-MODEL.md writes these balances as ``<=``. They are equalities here (no free disposal), as
-its section 9 requires balances to close: with ``<=`` a plant could take in material it
-never uses, even while unbuilt, and so pass a loss on to a facility that may be supported.
+They are equalities (no free disposal), so that balances close (docs/formulation.md): with
+``<=`` a plant could take in material it never uses, even while unbuilt, and so pass a loss on
+to a facility that may be supported.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ class Index:
 
 
 def build_index(data: ModelData, net: Network) -> Index:
-    """Return the variables' keys (MODEL.md section 5) and their groupings for ``data``."""
+    """Return the variables' keys (docs/formulation.md) and their groupings for ``data``."""
     fac = data.facilities
     years = net.years
 

@@ -1,4 +1,4 @@
-"""The tidy result tables of MODEL.md section 8, read from the solved Pyomo model.
+"""The tidy result tables of a run (docs/formulation.md, Outputs), read from the solved Pyomo model.
 
 Every number is the value of a model variable or of one of its Expressions (``cap``,
 ``throughput``, ``capex_out``, ``revenue``, ``cost``, ``subsidy``, ...): what the solver
