@@ -14,7 +14,7 @@ from optimize.pipeline import RunResult, run  # noqa: E402
 
 @pytest.fixture
 def solve_checked(tmp_path):
-    """Solve an Instance (or a folder), check every invariant of docs/formulation.md, return the run."""
+    """Solve an Instance (or a folder), check every invariant (docs/formulation.md), return it."""
     counter = iter(range(10_000))
 
     def _solve(instance_or_folder, **overrides) -> RunResult:

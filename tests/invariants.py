@@ -386,5 +386,5 @@ class RunChecker:
 
 
 def check_run(inputs: Path, out: Path) -> list[str]:
-    """Return every violation of the invariants (docs/formulation.md) found in the run folder ``out``."""
+    """Return every violation of the invariants (docs/formulation.md) in the run folder ``out``."""
     return RunChecker(Path(inputs), Path(out)).run()
