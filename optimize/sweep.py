@@ -30,9 +30,7 @@ from optimize.data.modeldata import ModelData
 from optimize.errors import InputError
 from optimize.model import build_model
 from optimize.model.parameters import same_structure
-from optimize.pipeline import ModelCache, make_summary, options_for, run
-from optimize.results.tables import extract
-from optimize.results.write import write_run
+from optimize.pipeline import ModelCache, options_for, run, solve_model
 from optimize.solve import HighsModel
 
 SUMMARY = "summary.json"
@@ -108,12 +106,9 @@ def solve_frontier(inputs: str, scales: list[float], runs: str,
         if finished(out):
             continue
         model.scale_budgets(scale)
-        result = model.solve()
-        tables = extract(built) if result.status.has_solution else None
-        summary = make_summary(loaded, built, result, options, tables, build_seconds)
-        summary.update(budget_scale=scale, run_id=uuid.uuid4().hex)
-        write_run(out, summary, tables)
-        summaries.append(summary)
+        summaries.append(solve_model(loaded, model, build_seconds, out=out,
+                                     tag={"budget_scale": scale,
+                                          "run_id": uuid.uuid4().hex}).summary)
     return summaries
 
 

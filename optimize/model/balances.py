@@ -100,15 +100,23 @@ def separation_balance(m: ConcreteModel) -> None:
     data, ix, net = m.data, m.ix, m.net
     index = [(s, e, o, y) for s in data.stage("separation") for e, o in net.outputs[s]
              for y in net.op_years[s]]
+    feeds: dict[tuple[str, str, int], list] = {}  # (s, o, y): (mine, conc) whose feed becomes o
+
+    def feed(s: str, o: str, y: int) -> list:
+        key = (s, o, y)
+        if key not in feeds:
+            becomes_o = {p for p in PROVENANCES if maps_to(m, s, p, o)}
+            feeds[key] = [(k[0], m.conc[k]) for k in ix.conc_in.get((s, y), ())
+                          if net.mine_provenance[k[0]] in becomes_o]
+        return feeds[key]
 
     def rule(m: ConcreteModel, s: str, e: str, o: str, y: int) -> object:
         out = [m.oxide[k] for k in ix.oxide_out.get((s, e, o, y), ())]
         out += [m.sell_oxide[k] for k in ix.sell_oxide_by.get((s, e, o, y), ())]
         rec = data.recoveries[(s, e)]
-        feed = [rec * share * m.conc[k] for k in ix.conc_in.get((s, y), ())
-                if maps_to(m, s, net.mine_provenance[k[0]], o)
-                and (share := data.assays.get((k[0], e), 0.0)) * rec != 0]
-        return _equal(out, feed)
+        recovered = [rec * share * conc for mine, conc in feed(s, o, y)
+                     if (share := data.assays.get((mine, e), 0.0)) * rec != 0]
+        return _equal(out, recovered)
 
     m.separation_balance = Constraint(index, rule=rule)
 

@@ -17,13 +17,14 @@ from pyomo.environ import (
 )
 
 from optimize.data.modeldata import ModelData
-from optimize.model.capacity import metal_out_vars, throughput_vars
+from optimize.model.capacity import metal_out_vars
 from optimize.model.parameters import parameter_values
 
 MUSD_PER_T_USD_PER_KG = 0.001  # 1 t x 1 USD/kg = 1,000 USD = 0.001 MUSD
 
-#: A linear expression as its terms, ``[(coefficient, variable), ...]``; a coefficient may
-#: be an expression of mutable Params (a price), so that prices change in place.
+#: A linear expression as its terms, ``[(coefficient, variable or sum of variables), ...]``;
+#: a coefficient may be an expression of mutable Params (a price), so that prices change in
+#: place.
 Terms = list[tuple[Any, Any]]
 
 
@@ -59,12 +60,16 @@ def declare(m: ConcreteModel) -> None:
         * sum(share * m.price["oxide", e, y] for e, share in assays[f]),
         doc="what a kg TREO of the mine's concentrate is paid (USD)")
     money = {k: (revenue_terms(m, *k), cost_terms(m, *k)) for k in m.facility_years}
-    m.revenue = Expression(m.facility_years, rule=lambda m, f, y: _sum(money[f, y][0]),
-                           doc="revenue at reference prices (MUSD)")
-    m.cost = Expression(m.facility_years, rule=lambda m, f, y: _sum(money[f, y][1]),
-                        doc="cost at reference prices (MUSD)")
-    m.money_years = Set(initialize=[k for k, (rev, cost) in money.items() if rev or cost],
-                        dimen=2, ordered=True, doc="(facility, year) in which money can flow")
+    m.revenue = Expression(
+        m.facility_years, rule=lambda m, f, y: MUSD_PER_T_USD_PER_KG * _sum(money[f, y][0]),
+        doc="revenue at reference prices (MUSD): 0.001 x sum of price x quantity sold")
+    m.cost = Expression(
+        m.facility_years, rule=lambda m, f, y: MUSD_PER_T_USD_PER_KG * _sum(money[f, y][1])
+        + (fixed_om(m, f) * m.on[f, y] if fixed_om(m, f) else 0.0),
+        doc="cost at reference prices (MUSD): inputs, purchases, variable cost, fixed O&M")
+    m.money_years = Set(
+        initialize=[k for k, (rev, cost) in money.items() if rev or cost or fixed_om(m, k[0])],
+        dimen=2, ordered=True, doc="(facility, year) in which money can flow")
     m.penalty_musd_per_t = Expression(
         m.program_years, rule=lambda m, p, y: data.discount(y) * MUSD_PER_T_USD_PER_KG
         * m.penalty_usd_per_kg[p], doc="discounted penalty of a t not delivered (MUSD)")
@@ -77,52 +82,62 @@ def _sum(terms: Terms) -> Any:
     return sum(c * v for c, v in terms)
 
 
+def _grouped(pairs: list[tuple[Any, Any]]) -> Terms:
+    """Return ``[(price, sum of the quantities at that price)]``, one term per price."""
+    by_price: dict[int, tuple[Any, list[Any]]] = {}
+    for price, quantity in pairs:
+        by_price.setdefault(id(price), (price, []))[1].append(quantity)
+    return [(price, sum(quantities)) for price, quantities in by_price.values()]
+
+
 def revenue_terms(m: ConcreteModel, f: str, y: int) -> Terms:
-    """Return the facility's revenue in ``y`` at reference prices, in MUSD, as terms."""
+    """Return the facility's sales in ``y`` as ``(price USD/kg, quantity t)`` terms."""
     data, ix, net = m.data, m.ix, m.net
     stage = data.facilities[f].stage
-    usd: Terms
     if stage == "mine":
-        usd = [(m.concentrate_value[f, y], m.conc[k]) for k in ix.conc_out.get((f, y), ())]
+        sold = [(m.concentrate_value[f, y], m.conc[k]) for k in ix.conc_out.get((f, y), ())]
     elif stage == "separation":
-        usd = [(m.price["oxide", e, y], v) for e, o in net.outputs[f]
-               for v in [*(m.oxide[k] for k in ix.oxide_out.get((f, e, o, y), ())),
-                         *(m.sell_oxide[k] for k in ix.sell_oxide_by.get((f, e, o, y), ()))]]
+        sold = [(m.price["oxide", e, y], v) for e, o in net.outputs[f]
+                for v in [*(m.oxide[k] for k in ix.oxide_out.get((f, e, o, y), ())),
+                          *(m.sell_oxide[k] for k in ix.sell_oxide_by.get((f, e, o, y), ()))]]
     elif stage == "metal":
-        usd = [(m.price["metal", e, y], v) for e, o in net.outputs[f]
-               for v in metal_out_vars(m, f, e, o, y)]
+        sold = [(m.price["metal", e, y], v) for e, o in net.outputs[f]
+                for v in metal_out_vars(m, f, e, o, y)]
     else:
-        usd = [(m.price["magnet", data.programs[k[1]].grade, y], m.deliver[k])
-               for k in ix.deliver_by_line.get((f, y), ())]
-        usd += [(m.price["magnet", k[1], y], m.sell_magnet[k])
-                for k in ix.make_by_line.get((f, y), ())]
-    return [(MUSD_PER_T_USD_PER_KG * c, v) for c, v in usd]
+        sold = [(m.price["magnet", data.programs[k[1]].grade, y], m.deliver[k])
+                for k in ix.deliver_by_line.get((f, y), ())]
+        sold += [(m.price["magnet", k[1], y], m.sell_magnet[k])
+                 for k in ix.make_by_line.get((f, y), ())]
+    return _grouped(sold)
 
 
 def cost_terms(m: ConcreteModel, f: str, y: int) -> Terms:
-    """Return the facility's cost in ``y`` in MUSD, as terms.
+    """Return the facility's costs in ``y`` that scale with quantities, as terms.
 
-    Inputs, purchases, variable cost on throughput and, for a candidate, fixed O&M while
-    operating.
+    ``(price USD/kg, quantity t)``: inputs at their reference prices, purchases at their
+    offer prices, and the variable cost on throughput. Fixed O&M is apart (``cost``).
     """
     data, ix = m.data, m.ix
     fac = data.facilities[f]
     usd: Terms = []
-    if fac.variable_usd_per_kg:
-        usd += [(fac.variable_usd_per_kg, v) for v in throughput_vars(m, f, y)]
+    if fac.variable_usd_per_kg and (f, y) in m.throughput:
+        usd.append((fac.variable_usd_per_kg, m.throughput[f, y]))
     if fac.stage == "separation":
         usd += [(m.concentrate_value[k[0], y], m.conc[k]) for k in ix.conc_in.get((f, y), ())]
     elif fac.stage == "metal":
-        usd += [(m.price["oxide", k[2], y], m.oxide[k]) for e in data.elements
-                for o in ("clean", "tainted") for k in ix.oxide_in.get((f, e, o, y), ())]
+        usd += _grouped([(m.price["oxide", k[2], y], m.oxide[k]) for e in data.elements
+                         for o in ("clean", "tainted") for k in ix.oxide_in.get((f, e, o, y), ())])
     elif fac.stage == "magnet":
-        usd += [(m.price["metal", k[2], y], m.metal[k]) for e in data.elements
-                for o in ("clean", "tainted") for k in ix.metal_in.get((f, e, o, y), ())]
+        usd += _grouped([(m.price["metal", k[2], y], m.metal[k]) for e in data.elements
+                         for o in ("clean", "tainted") for k in ix.metal_in.get((f, e, o, y), ())])
     usd += [(m.offer_usd_per_kg[k[0], y], m.buy[k]) for k in ix.buy_in.get((f, y), ())]
-    terms = [(MUSD_PER_T_USD_PER_KG * c, v) for c, v in usd]
-    if fac.candidate and fac.fixed_om_musd:
-        terms.append((fac.fixed_om_musd, m.on[f, y]))
-    return terms
+    return usd
+
+
+def fixed_om(m: ConcreteModel, f: str) -> float:
+    """Return the fixed O&M of candidate ``f`` while operating (MUSD/yr; 0 for existing)."""
+    fac = m.data.facilities[f]
+    return fac.fixed_om_musd if fac.candidate else 0.0
 
 
 def operating_support(m: ConcreteModel) -> None:
