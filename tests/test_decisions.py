@@ -1,5 +1,6 @@
 """Scenario decisions: force or forbid a project. Bad decisions name the scenario file, the
-decision's facility and the key."""
+decision's facility and the key; a forced plan keeps its decisions and never costs less
+than the unforced optimum."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from optimize.cli import main
 from optimize.data.checks import load, load_inputs
 from optimize.data.modeldata import Decision
 from optimize.errors import InputError
+from optimize.model import build_model
 from optimize.model.parameters import same_structure
+from optimize.pipeline import run
 
 # The example: horizon 2026-2040; candidates heavy-hardrock-mine (earliest FID 2027),
 # heavy-separation-new (2027), ndfeb-line (2026) and ndfeb-line-phase2 (2026, requires
@@ -35,6 +38,11 @@ def problems(path) -> list[str]:
     with pytest.raises(InputError) as info:
         load(path)
     return [str(p) for p in info.value.problems]
+
+
+@pytest.fixture(scope="module")
+def unforced():
+    return run(EXAMPLE).summary
 
 
 # -- validation ---------------------------------------------------------------------------
@@ -123,5 +131,52 @@ def test_decisions_live_in_model_data_and_are_structural(tmp_path):
     assert same_structure(plain, forced.without_decisions().data)
     assert forced.sha256 != forced.tables_sha256 == load_inputs(EXAMPLE).sha256
     assert forced.without_decisions().sha256 == forced.tables_sha256
+    assert len(build_model(forced.data).project_decisions) == 3
+    assert len(build_model(plain).project_decisions) == 0
     assert [Decision.from_given(d.as_given()) for d in forced.data.decisions] == \
         list(forced.data.decisions)
+
+
+# -- solving ------------------------------------------------------------------------------
+
+def funded(summary) -> dict[str, int]:
+    return {f["facility"]: f["fid_year"] for f in summary["funded"]}
+
+
+def test_fund_by_is_kept_and_costs_no_less(solve_checked, tmp_path, unforced):
+    assert "ndfeb-line-phase2" not in funded(unforced)
+    forced = solve_checked(scenario(tmp_path, decision("ndfeb-line-phase2", fund_by=2030)))
+    assert forced.status == "optimal"
+    plan = funded(forced.summary)
+    assert plan["ndfeb-line-phase2"] <= 2030
+    assert plan["ndfeb-line"] <= plan["ndfeb-line-phase2"]  # phase order still holds
+    assert forced.summary["objective_musd"] >= unforced["objective_musd"] - 1e-6
+
+
+def test_never_removes_a_project_the_optimum_funds(solve_checked, tmp_path, unforced):
+    assert "heavy-separation-new" in funded(unforced)
+    forced = solve_checked(scenario(tmp_path, decision("heavy-separation-new", never=True)))
+    assert forced.status == "optimal"
+    assert "heavy-separation-new" not in funded(forced.summary)
+    assert forced.summary["objective_musd"] >= unforced["objective_musd"] - 1e-6
+
+
+def test_fid_year_is_kept_and_costs_no_less(solve_checked, tmp_path, unforced):
+    assert funded(unforced)["heavy-hardrock-mine"] != 2030
+    forced = solve_checked(scenario(tmp_path, decision("heavy-hardrock-mine", fid_year=2030)))
+    assert forced.status == "optimal"
+    assert funded(forced.summary)["heavy-hardrock-mine"] == 2030
+    assert forced.summary["objective_musd"] >= unforced["objective_musd"] - 1e-6
+
+
+@pytest.mark.parametrize("facility", ["heavy-hardrock-mine", "heavy-separation-new",
+                                      "ndfeb-line"])
+def test_fid_year_at_the_unforced_year_is_the_unforced_optimum(solve_checked, tmp_path,
+                                                               unforced, facility):
+    """Forcing a project to where the optimum puts it anyway leaves the optimum alone."""
+    year = funded(unforced)[facility]
+    forced = solve_checked(scenario(tmp_path, decision(facility, fid_year=year)))
+    assert forced.status == "optimal"
+    assert funded(forced.summary)[facility] == year
+    assert forced.summary["objective_musd"] == pytest.approx(unforced["objective_musd"],
+                                                             rel=1e-6)
