@@ -151,6 +151,7 @@ def test_fund_by_is_kept_and_costs_no_less(solve_checked, tmp_path, unforced):
     assert plan["ndfeb-line-phase2"] <= 2030
     assert plan["ndfeb-line"] <= plan["ndfeb-line-phase2"]  # phase order still holds
     assert forced.summary["objective_musd"] >= unforced["objective_musd"] - 1e-6
+    assert forced.summary["decisions"] == [{"facility": "ndfeb-line-phase2", "fund_by": 2030}]
 
 
 def test_never_removes_a_project_the_optimum_funds(solve_checked, tmp_path, unforced):
@@ -180,3 +181,14 @@ def test_fid_year_at_the_unforced_year_is_the_unforced_optimum(solve_checked, tm
     assert funded(forced.summary)[facility] == year
     assert forced.summary["objective_musd"] == pytest.approx(unforced["objective_musd"],
                                                              rel=1e-6)
+
+
+def test_solve_records_the_decisions_and_solves_once(tmp_path, capsys):
+    path = scenario(tmp_path, decision("ndfeb-line-phase2", fund_by=2030), "phase2.toml")
+    out = tmp_path / "run"
+    assert main(["solve", str(path), "--out", str(out), "--no-report"]) == 0
+    assert "decisions: ndfeb-line-phase2 funded by 2030" in capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["decisions"] == [{"facility": "ndfeb-line-phase2", "fund_by": 2030}]
+    assert "unforced_objective_musd" not in summary and "decisions_cost_musd" not in summary
+    assert summary["inputs_sha256"] == load_inputs(path).sha256
