@@ -169,6 +169,11 @@ def emit(text: str) -> None:
 def format_summary(s: dict[str, Any], out: Path) -> str:
     """Return the short printed summary of a run."""
     lines = [f"status: {s['status']}" + (f" ({s['message']})" if s.get("message") else "")]
+    if s.get("decisions"):
+        from optimize.data.modeldata import Decision
+
+        lines.append("decisions: " + "; ".join(str(Decision.from_given(d))
+                                               for d in s["decisions"]))
     if s.get("objective_musd") is None:
         lines.append(f"no plan; summary written to {out / 'summary.json'}")
         return "\n".join(lines)

@@ -67,6 +67,10 @@ share_{m,e} price[oxide,e,y]`; `revenue[f,y]` and `cost[f,y]` at reference price
   listed as `from` in `links.csv` keeps direct arcs; concentrate always goes mine to plant,
   since each mine's assay must stay with its concentrate. `flows.csv` shows the pools as
   nodes.
+- **Analysts' decisions.** A scenario's `[[decision]]` entries force a candidate to be
+  funded (by a year, or in a year) or forbid it (`project_decisions`), so that `compare` can
+  show what a project the optimum leaves out would cost. Without decisions the family has no
+  rows.
 - **Mines do not sell concentrate to the market**; concentrate only goes to separation.
 - **Demand before `required_from`** is not modelled (it may be met from any source).
 - **First fully covered year** (summary.json) is the first year from which every later

@@ -69,17 +69,21 @@ class ModelCache:
 
 def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path | None = None,
         report: bool = False, tag: dict[str, Any] | None = None,
-        cache: ModelCache | None = None, **overrides: Any) -> RunResult:
+        cache: ModelCache | None = None, ignore_decisions: bool = False,
+        **overrides: Any) -> RunResult:
     """Solve the inputs folder and, when ``out`` is given, write its run folder.
 
     ``report`` also writes ``report.html`` (plots of the tables) into the run folder; ``tag``
     adds fields to summary.json (a sweep's run id). With a ``cache``, a model kept from an
     earlier run is updated in place when only parameters differ (summary ``model``).
+    ``ignore_decisions`` solves a scenario as if it had no ``[[decision]]`` entries.
 
     ``overrides`` are SolveOptions fields (mode, time_limit_s, mip_gap, threads).
     Raises InputError on invalid inputs; solver outcomes are reported in the summary.
     """
     loaded = load_inputs(inputs)
+    if ignore_decisions:
+        loaded = loaded.without_decisions()
     options = options_for(loaded.data, **overrides)
     model, build_seconds, updated = (cache or ModelCache()).model_for(loaded.data, options)
     tag = {"model": "updated" if updated else "built", **(tag or {})}
@@ -125,6 +129,7 @@ def make_summary(loaded: LoadedInputs, built: ConcreteModel, result: SolveResult
         "scenario": loaded.name,
         "scenario_file": loaded.scenario,
         "mode": options.mode,
+        "decisions": [d.as_given() for d in built.data.decisions],
         "status": str(result.status),
         "message": result.message,
         "objective_musd": result.objective_musd,

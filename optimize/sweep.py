@@ -26,11 +26,12 @@ from typing import Any
 import pandas as pd
 
 from optimize.data.checks import load_inputs, scenario_name
-from optimize.data.modeldata import ModelData
+from optimize.data.modeldata import Decision, ModelData
 from optimize.errors import InputError
 from optimize.model import build_model
 from optimize.model.parameters import same_structure
 from optimize.pipeline import ModelCache, options_for, run, solve_model
+from optimize.results.write import write_run
 from optimize.solve import HighsModel
 
 SUMMARY = "summary.json"
@@ -82,13 +83,42 @@ def solve_scenario(inputs: str, out: str, overrides: dict[str, Any]) -> list[dic
 
     The worker keeps its last model: a scenario that differs from the previous one only in
     parameters (prices, offers, demand, penalties, budgets) updates it instead of rebuilding.
+    A scenario with decisions is solved again without them, right after, and its summary
+    says what the decisions cost (``decisions_cost``) before the run folder is written, so
+    a finished run always carries both.
     """
+    cache = worker_cache()
     try:
-        return [run(inputs, out=out, tag={"run_id": uuid.uuid4().hex}, cache=worker_cache(),
-                    **overrides).summary]
+        forced = run(inputs, tag={"run_id": uuid.uuid4().hex}, cache=cache, **overrides)
     except InputError as exc:
         return [{"scenario": scenario_name(inputs), "status": "invalid",
                  "message": exc.report()}]
+    if forced.data.decisions:
+        forced.summary.update(decisions_cost(inputs, forced.summary, cache, overrides))
+    write_run(Path(out), forced.summary, forced.tables)
+    return [forced.summary]
+
+
+def decisions_cost(inputs: str, forced: dict[str, Any], cache: ModelCache,
+                   overrides: dict[str, Any]) -> dict[str, Any]:
+    """Solve the scenario without its decisions; return the summary fields of what they cost.
+
+    ``decisions_cost_musd`` is the forced objective minus the unforced one (``None`` when
+    either solve found no plan). A failed unforced solve is reported in ``unforced_status``
+    and ``unforced_message``, and the forced run is kept.
+    """
+    try:
+        unforced = run(inputs, cache=cache, ignore_decisions=True, **overrides).summary
+    except Exception as exc:  # noqa: BLE001 - the forced run stands; the failure is reported
+        unforced = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
+    objective, base = forced.get("objective_musd"), unforced.get("objective_musd")
+    return {
+        "unforced_status": unforced["status"],
+        "unforced_message": unforced.get("message") or "",
+        "unforced_objective_musd": base,
+        "unforced_funded": unforced.get("funded"),
+        "decisions_cost_musd": None if objective is None or base is None else objective - base,
+    }
 
 
 def solve_frontier(inputs: str, scales: list[float], runs: str,
@@ -224,7 +254,12 @@ class SweepResult:
 def compare(scenarios: list[str | Path], out: Path, workers: int = 2,
             scheduler: str | None = None, resume: bool = False,
             overrides: dict[str, Any] | None = None) -> SweepResult:
-    """Solve each scenario and write ``comparison.csv`` side by side into ``out``."""
+    """Solve each scenario and write ``comparison.csv`` side by side into ``out``.
+
+    A scenario with decisions is also solved without them; its column then has the rows
+    ``decisions``, ``unforced_objective_musd`` and ``decisions_cost_musd`` (what forcing
+    costs: its objective minus the unforced one).
+    """
     names = [scenario_name(s) for s in scenarios]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -294,6 +329,11 @@ def comparison_table(names: list[str], summaries: dict[str, dict[str, Any]],
         put("status", "", name, s["status"])
         for metric in ("subsidy_npv_musd", "penalty_npv_musd", "objective_musd", "mip_gap"):
             put(metric, "", name, s.get(metric))
+        if s.get("decisions"):
+            put("decisions", "", name, "; ".join(str(Decision.from_given(d))
+                                                 for d in s["decisions"]))
+            put("unforced_objective_musd", "", name, s.get("unforced_objective_musd"))
+            put("decisions_cost_musd", "", name, decisions_cost_cell(s))
         for program, short in (s.get("shortfall_t") or {}).items():
             put("shortfall_t", program, name, short)
         for program, years in (s.get("coverage") or {}).items():
@@ -305,12 +345,25 @@ def comparison_table(names: list[str], summaries: dict[str, dict[str, Any]],
             put("fid_year", f["facility"], name, f["fid_year"])
         for program, musd in (s.get("paid_by_funding_program_musd") or {}).items():
             put("paid_musd", program, name, musd)
-    order = ["status", "subsidy_npv_musd", "penalty_npv_musd", "objective_musd", "mip_gap",
-             "shortfall_t", "mean_coverage", "first_full_coverage_year", "fid_year",
-             "paid_musd"]
+    order = ["status", "subsidy_npv_musd", "penalty_npv_musd", "objective_musd", "decisions",
+             "unforced_objective_musd", "decisions_cost_musd", "mip_gap", "shortfall_t",
+             "mean_coverage", "first_full_coverage_year", "fid_year", "paid_musd"]
     keys = sorted(rows, key=lambda k: (order.index(k[0]), k[1]))
     return pd.DataFrame([{"metric": m, "item": i, **{n: rows[(m, i)].get(n) for n in names}}
                          for m, i in keys])
+
+
+def decisions_cost_cell(summary: dict[str, Any]) -> float | str | None:
+    """Return the comparison's ``decisions_cost_musd`` cell: the cost, or why there is none."""
+    if summary.get("decisions_cost_musd") is not None:
+        return float(summary["decisions_cost_musd"])
+    status = summary.get("unforced_status")
+    if status is None:
+        return "no solve without its decisions recorded"
+    if summary.get("unforced_objective_musd") is None:
+        message = summary.get("unforced_message") or ""
+        return f"unforced solve {status}" + (f": {message}" if message else "")
+    return None  # the forced solve found no plan; the status row says why
 
 
 # -- frontier -----------------------------------------------------------------------------

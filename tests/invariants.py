@@ -104,6 +104,12 @@ class RunChecker:
                 self.fail(f"{f} funded in {fid}, before earliest_fid {fac.earliest_fid}")
             if fid is not None and fid > self.data.end_year:
                 self.fail(f"{f} funded after the horizon")
+        for d in self.data.decisions:
+            fid = self.fid.get(d.facility)
+            kept = {"never": fid is None, "fid_year": fid == d.year,
+                    "fund_by": fid is not None and d.year is not None and fid <= d.year}[d.kind]
+            if not kept:
+                self.fail(f"decision '{d}' broken: {d.facility} has FID {fid}")
 
     def check_capacity(self) -> None:
         for (f, y), avail in self.available.items():

@@ -31,12 +31,19 @@ def test_example_holds_every_invariant(solve_checked, mode):
 
 
 def test_example_exercises_every_constraint_family(example_run):
+    """Every family has rows in the example; project_decisions needs a decision, so the
+    example is built with one (a scenario's [[decision]])."""
+    from dataclasses import replace
+
     from pyomo.environ import Constraint
 
     from optimize.data.checks import load
+    from optimize.data.modeldata import Decision
     from optimize.model import CONSTRAINT_FAMILIES, build_model
 
-    built = build_model(load(EXAMPLE))
+    data = load(EXAMPLE)
+    assert data.decisions == ()
+    built = build_model(replace(data, decisions=(Decision("ndfeb-line", "fund_by", 2030),)))
     families = list(built.component_objects(Constraint))
     assert [c.local_name for c in families] == [f.__name__ for f in CONSTRAINT_FAMILIES]
     for family in families:

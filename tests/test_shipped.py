@@ -7,6 +7,9 @@ CHANGES
 - 2026-11-29: first values (baseline inputs from REFERENCE; funding tie-break in place).
 - 2026-11-29: oxide and metal go through market pools (pool_balance): fewer variables, a
   few more rows; objectives and funded projects unchanged, as the pools are exact.
+- 2026-12-01: new scenario strange-lake-anyway (the first decision scenario: Strange Lake
+  funded by 2030). Its one project_decisions row is its only difference in size from the
+  baseline; every other value unchanged, as inputs without decisions have no such rows.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ EXPECTED = {
     "strange-lake-delay": (370.08490064680564, {"lynas-texas": 2032}, 15310, 542, 9031),
     "ntib": (535.1678000010639, {"lynas-texas": 2031}, 14957, 552, 8929),
     "us-alone": (535.167800001064, {"lynas-texas": 2031}, 14874, 552, 8912),
+    "strange-lake-anyway": (925.6511095515352, {"strange-lake": 2030, "lynas-texas": 2032},
+                            15422, 552, 9097),
 }
 
 
@@ -93,10 +98,28 @@ def test_readme_baseline_claims(shipped_runs):
     assert before == {"iluka-eneabba", "lynas-malaysia"}
 
 
+def test_readme_strange_lake_anyway_claims(shipped_runs):
+    """What README.md says forcing Strange Lake costs, and that the forced mine sits idle."""
+    import pandas as pd
+
+    out, forced = shipped_runs["strange-lake-anyway"]
+    _, baseline = shipped_runs["baseline"]
+    assert forced["decisions"] == [{"facility": "strange-lake", "fund_by": 2030}]
+    assert round(forced["objective_musd"] - baseline["objective_musd"]) == 556
+    flows = pd.read_csv(out / "flows.csv")
+    assert not (flows.source == "strange-lake").any()  # built, but it ships nothing
+    finance = pd.read_csv(out / "finance.csv").set_index(["facility", "year"])
+    assert finance.loc[("strange-lake", 2030), "capex_outlay_musd"] == pytest.approx(140.16)
+    assert finance.loc[("strange-lake", 2040), "support_musd"] == pytest.approx(26.28)
+    paid = pd.read_csv(out / "funding.csv").groupby("program").musd.sum().round(0).to_dict()
+    assert (paid["US-DoD"], paid["CA-CMIF"]) == (1345, 140)
+
+
 @pytest.mark.parametrize("name, subsidy", [("us-alone", 535), ("ntib", 535),
                                            ("china-dumping", 507), ("crs-upper", 440),
                                            ("myanmar-cutoff", 429), ("strange-lake-delay", 370),
-                                           ("norra-karr-no-permit", 370), ("msp", 370)])
+                                           ("norra-karr-no-permit", 370), ("msp", 370),
+                                           ("strange-lake-anyway", 926)])
 def test_readme_scenario_table(shipped_runs, name, subsidy):
     _, summary = shipped_runs[name]
     assert round(summary["subsidy_npv_musd"]) == subsidy

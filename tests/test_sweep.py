@@ -72,6 +72,64 @@ def test_compare_puts_scenarios_of_one_structure_next_to_each_other(scenarios, t
     assert order == ["example", "half", "slower", "broken"]
 
 
+def decision_scenario(folder: Path) -> Path:
+    """The example with its NdFeB line's phase 2 (which the optimum leaves out) forced in."""
+    path = folder / "phase2.toml"
+    path.write_text(f'base = "{EXAMPLE}"\n[[decision]]\nfacility = "ndfeb-line-phase2"\n'
+                    'fund_by = 2030\n')
+    return path
+
+
+def test_compare_reports_what_decisions_cost_as_two_separate_solves_do(tmp_path):
+    from optimize.report.html import write_report
+
+    forced = decision_scenario(tmp_path)
+    result = sweep.compare([EXAMPLE, forced], tmp_path / "cmp", workers=2)
+    assert result.failures == {}
+    table = result.table.set_index(["metric", "item"])
+    with_decisions = run(forced, threads=1).summary
+    without = run(EXAMPLE, threads=1).summary
+    cost = table.loc[("decisions_cost_musd", ""), "phase2"]
+    assert cost >= 0
+    assert cost == pytest.approx(with_decisions["objective_musd"] - without["objective_musd"],
+                                 rel=1e-9, abs=1e-9)
+    assert table.loc[("unforced_objective_musd", ""), "phase2"] == \
+        pytest.approx(without["objective_musd"], rel=1e-9)
+    assert table.loc[("decisions", ""), "phase2"] == "ndfeb-line-phase2 funded by 2030"
+    assert table.loc[("decisions_cost_musd", ""), "example"] is None  # no decisions, no row
+    summary = json.loads((tmp_path / "cmp" / "runs" / "phase2" / "summary.json").read_text())
+    assert summary["decisions"] == [{"facility": "ndfeb-line-phase2", "fund_by": 2030}]
+    assert summary["decisions_cost_musd"] == pytest.approx(
+        summary["objective_musd"] - summary["unforced_objective_musd"], rel=1e-12)
+    assert summary["unforced_status"] == "optimal"
+    assert "ndfeb-line-phase2" not in {f["facility"] for f in summary["unforced_funded"]}
+    assert "decisions_cost_musd" in write_report(tmp_path / "cmp").read_text()
+    assert "what the decisions cost" in write_report(tmp_path / "cmp" / "runs" / "phase2") \
+        .read_text()
+
+
+def test_a_failed_solve_without_the_decisions_is_a_cell_not_a_crash(tmp_path, monkeypatch):
+    forced = decision_scenario(tmp_path)
+    real_run = sweep.run
+
+    def unforced_fails(inputs, *args, ignore_decisions=False, **kwargs):
+        if ignore_decisions:
+            raise RuntimeError("HiGHS fell over")
+        return real_run(inputs, *args, **kwargs)
+
+    monkeypatch.setattr(sweep, "run", unforced_fails)
+    [summary] = sweep.solve_scenario(str(forced), str(tmp_path / "out"), {"threads": 1})
+    assert summary["status"] == "optimal"
+    assert (summary["unforced_status"], summary["decisions_cost_musd"]) == ("error", None)
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["unforced_status"] == \
+        "error"
+    no_plan = {**summary, "unforced_status": "time_limit", "unforced_message": ""}
+    table = sweep.comparison_table(["a", "b"], {"a": summary, "b": no_plan}, {})
+    cells = table.set_index(["metric", "item"]).loc[("decisions_cost_musd", "")]
+    assert cells["a"] == "unforced solve error: RuntimeError: HiGHS fell over"
+    assert cells["b"] == "unforced solve time_limit"
+
+
 def test_frontier_never_falls_and_matches_a_rebuilt_solve(tmp_path):
     scales = sweep.parse_scales("0:1:0.25")
     assert scales == [0.0, 0.25, 0.5, 0.75, 1.0]

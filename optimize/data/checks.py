@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from optimize.data.decisions import GivenDecision, check_decisions
 from optimize.data.load import Inputs, TypedTable, read_raw_inputs, type_inputs
 from optimize.data.modeldata import (
+    Decision,
     Facility,
     FundingProgram,
     ModelData,
@@ -230,8 +233,8 @@ class _Checker:
                                             f"({b}): links join consecutive stages")
 
 
-def to_model_data(inputs: Inputs) -> ModelData:
-    """Convert checked inputs into the frozen ModelData."""
+def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> ModelData:
+    """Convert checked inputs, and a scenario's checked decisions, into the frozen ModelData."""
     s = inputs.settings
     covered = frozenset(s["covered_countries"])
     facilities = {}
@@ -302,22 +305,46 @@ def to_model_data(inputs: Inputs) -> ModelData:
                        for _, r in inputs["offers"]}),
         funding=frozen(funding) if funding is not None else None,
         links=frozen({k: tuple(v) for k, v in links.items()}),
+        decisions=decisions,
     )
 
 
-def check_inputs(inputs: Inputs, problems: list[Problem]) -> None:
-    """Run every cross-table check, appending problems."""
-    _Checker(inputs, problems).run()
+def check_inputs(inputs: Inputs, problems: list[Problem],
+                 decisions: list[GivenDecision] | None = None) -> tuple[Decision, ...]:
+    """Run every cross-table check, then check a scenario's decisions, appending problems.
+
+    Returns the decisions that passed their checks.
+    """
+    checker = _Checker(inputs, problems)
+    checker.run()
+    return check_decisions(decisions or [], checker.facilities, checker.start, checker.end,
+                           problems)
 
 
 @dataclass(frozen=True)
 class LoadedInputs:
-    """Validated inputs with what identifies them: name, resolved-tables hash, scenario."""
+    """Validated inputs with what identifies them: name, resolved-tables hash, scenario.
+
+    ``tables_sha256`` is the hash of the resolved tables; ``sha256``, what a run records,
+    also covers the decisions when there are any.
+    """
 
     data: ModelData
     name: str
-    sha256: str
+    tables_sha256: str
     scenario: dict[str, str] | None = None
+
+    @property
+    def sha256(self) -> str:
+        """Return the inputs hash: the tables', folded with the decisions' when there are any."""
+        if not self.data.decisions:
+            return self.tables_sha256
+        given = repr([d.as_given() for d in self.data.decisions])
+        return hashlib.sha256(f"{self.tables_sha256}\0decisions\0{given}".encode()).hexdigest()
+
+    def without_decisions(self) -> LoadedInputs:
+        """Return the same inputs with the scenario's decisions left out."""
+        return replace(self, data=replace(self.data, decisions=()))
 
 
 def scenario_name(path: str | Path) -> str:
@@ -336,11 +363,13 @@ def load_inputs(path: str | Path) -> LoadedInputs:
     problems: list[Problem] = []
     trail: Trail | None = None
     meta = None
+    given: list[GivenDecision] = []
     if path.suffix == ".toml" and path.is_file():
         scenario = read_scenario(path, problems)
         if scenario is None:
             raise InputError(problems)
         raw, folder, trail = scenario.raw, scenario.base, scenario.trail
+        given = scenario.decisions
         meta = {"file": str(path), "base": str(scenario.base),
                 "description": scenario.description}
     elif path.is_dir():
@@ -349,10 +378,11 @@ def load_inputs(path: str | Path) -> LoadedInputs:
         raise InputError([Problem(str(path), None, None,
                                   "inputs folder or scenario file not found")])
     inputs = type_inputs(raw, folder, problems)
-    check_inputs(inputs, problems)
+    decisions = check_inputs(inputs, problems, given)
     if problems:
         raise InputError([trail.locate(p) for p in problems] if trail else problems)
-    return LoadedInputs(to_model_data(inputs), scenario_name(path), raw.sha256(), meta)
+    return LoadedInputs(to_model_data(inputs, decisions), scenario_name(path), raw.sha256(),
+                        meta)
 
 
 def load(path: str | Path) -> ModelData:

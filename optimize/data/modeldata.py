@@ -98,6 +98,48 @@ class FundingProgram:
         )
 
 
+#: The kinds of decision a scenario may take on a candidate (its ``[[decision]]`` keys).
+DECISION_KINDS = ("fund_by", "never", "fid_year")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An analyst's decision on one candidate, from a scenario's ``[[decision]]``.
+
+    ``kind`` is ``fund_by`` (funded, FID in ``year`` or before), ``fid_year`` (funded, FID in
+    exactly ``year``) or ``never`` (not funded; ``year`` is ``None``).
+    """
+
+    facility: str
+    kind: str
+    year: int | None = None
+
+    @classmethod
+    def from_given(cls, given: Mapping[str, Any]) -> Decision:
+        """Return the decision of an ``as_given`` dict (as summary.json records it)."""
+        kind = next(k for k in DECISION_KINDS if k in given)
+        return cls(given["facility"], kind, None if kind == "never" else given[kind])
+
+    def as_given(self) -> dict[str, Any]:
+        """Return the decision as the scenario file writes it: facility and its one key."""
+        return {"facility": self.facility,
+                self.kind: True if self.kind == "never" else self.year}
+
+    def __str__(self) -> str:
+        """Return e.g. ``strange-lake funded by 2030``."""
+        what = {"fund_by": f"funded by {self.year}", "fid_year": f"FID in {self.year}",
+                "never": "never funded"}[self.kind]
+        return f"{self.facility} {what}"
+
+
+def possible_fid_years(earliest_fid: int, start_year: int, end_year: int) -> range:
+    """Return the years in which a candidate may take its FID.
+
+    From its earliest FID (or the horizon's start, if later) to the horizon's end.
+    """
+    return range(max(earliest_fid, start_year), end_year + 1)
+
+
 def frozen(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
     """Return a read-only view of a dict."""
     return MappingProxyType(dict(mapping))
@@ -110,6 +152,8 @@ class ModelData:
     Prices are filled for every year of the horizon (a missing year takes the latest
     earlier year). ``funding`` is ``None`` when funding.csv is absent (budgets unlimited).
     ``links`` maps a shipping facility to the only facilities it may ship to.
+    ``decisions`` are the analyst's forced or forbidden projects (none for an inputs folder);
+    they add rows to the model, so they are part of its structure.
     """
 
     start_year: int
@@ -134,6 +178,7 @@ class ModelData:
     offers: Mapping[tuple[str, int], Offer]
     funding: Mapping[str, FundingProgram] | None
     links: Mapping[str, tuple[str, ...]]
+    decisions: tuple[Decision, ...] = ()
 
     @property
     def years(self) -> range:

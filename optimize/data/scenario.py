@@ -25,6 +25,29 @@ A scenario file (``inputs/scenarios/<name>.toml``)::
 
 A change that matches no row, names an unknown table or column, or leaves the tables invalid
 is an error naming the scenario file and the change.
+
+A scenario may also decide projects for the model, one ``[[decision]]`` per candidate::
+
+    [[decision]]
+    facility = "strange-lake"
+    fund_by = 2030                        # funded, with its FID no later than 2030
+
+    [[decision]]
+    facility = "lynas-texas"
+    never = true                          # never funded
+
+    [[decision]]
+    facility = "norra-karr"
+    fid_year = 2029                       # funded with its FID in exactly 2029
+
+Each takes exactly one of ``fund_by``, ``never``, ``fid_year``; years are whole years in
+which the candidate may take its FID (from its ``earliest_fid`` to the horizon's end). A
+forced project whose ``requires`` predecessor is forbidden, or cannot be funded in time, is
+an error, as are an unknown or existing facility and two decisions for one facility; each
+names the scenario file, the decision (its facility) and the key. Decisions apply after the
+changes, to the resolved tables (``optimize.data.decisions``); the model holds them as the
+``project_decisions`` rows, and ``compare`` also solves the scenario without them to report
+what they cost.
 """
 
 from __future__ import annotations
@@ -37,6 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from optimize.data.decisions import GivenDecision, read_decisions
 from optimize.data.load import RawInputs, RawTable, parse_cell, read_raw_inputs
 from optimize.data.registry import CSV_TABLES, SETTINGS, Column, Table
 from optimize.errors import Problem
@@ -223,7 +247,11 @@ class _Applier:
 
 @dataclass
 class Scenario:
-    """A resolved scenario: its raw tables, the trail of changes, and what it is."""
+    """A resolved scenario: its raw tables, the trail of changes, its decisions, what it is.
+
+    ``decisions`` are the well-formed ``[[decision]]`` entries, not yet checked against the
+    tables (``optimize.data.decisions.check_decisions``).
+    """
 
     name: str
     path: Path
@@ -231,6 +259,7 @@ class Scenario:
     description: str
     raw: RawInputs
     trail: Trail
+    decisions: list[GivenDecision] = field(default_factory=list)
 
 
 def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
@@ -241,10 +270,11 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         problems.append(Problem(label, None, None, f"cannot read scenario file: {exc}"))
         return None
-    unknown = set(doc) - {"base", "description", "change"}
+    unknown = set(doc) - {"base", "description", "change", "decision"}
     if unknown:
         problems.append(Problem(label, None, None, f"unknown key(s) {', '.join(sorted(unknown))}"
-                                                    "; expected base, description, [[change]]"))
+                                                    "; expected base, description, [[change]], "
+                                                    "[[decision]]"))
     if "base" not in doc:
         problems.append(Problem(label, None, None, "missing 'base' (an inputs folder)"))
         return None
@@ -263,4 +293,6 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
             applier.fail(f"change {n}", "must be a table")
             continue
         applier.apply(n, change)
-    return Scenario(path.stem, path, base, str(doc.get("description", "")), raw, applier.trail)
+    decisions = read_decisions(label, doc.get("decision", []), problems)
+    return Scenario(path.stem, path, base, str(doc.get("description", "")), raw, applier.trail,
+                    decisions)

@@ -41,7 +41,7 @@ from optimize.model.demand import demand_met, offer_limit
 from optimize.model.finance import objective, operating_support
 from optimize.model.funding import annual_budget, funding_balance, total_budget
 from optimize.model.index import build_index
-from optimize.model.investment import fund_at_most_once, phase_order
+from optimize.model.investment import fund_at_most_once, phase_order, project_decisions
 from optimize.model.network import build_network
 
 #: The topics' declarations of Sets, Params, Vars and Expressions, in dependency order.
@@ -59,6 +59,7 @@ DECLARATIONS: tuple[Callable[[ConcreteModel], None], ...] = (
 CONSTRAINT_FAMILIES: tuple[Callable[[ConcreteModel], None], ...] = (
     fund_at_most_once,
     phase_order,
+    project_decisions,
     mine_capacity,
     separation_capacity,
     separation_balance,

@@ -87,3 +87,33 @@ def phase_order(m: ConcreteModel) -> None:
                 <= sum(m.fid[q, t] for _, t in keys.get(q, ()) if t <= y))
 
     m.phase_order = Constraint(index, rule=rule)
+
+
+def project_decisions(m: ConcreteModel) -> None:
+    r"""The analyst's decisions (a scenario's ``[[decision]]``) hold.
+
+    A project forced to be funded by year Y takes its FID in Y or before (``fund_by``), one
+    forced to a year takes it in that year (``fid_year``), a forbidden one never (``never``).
+    One row per decision; none without decisions. Validation keeps each Y among the
+    candidate's FID years, so the forced rows are never empty.
+
+    .. math::
+
+        \sum_{\tau \le Y_f} fid_{f,\tau} = 1 \qquad \forall f \text{ with } fund\_by_f = Y_f
+
+        \sum_\tau fid_{f,\tau} = 0 \qquad \forall f \text{ with } never_f
+
+        fid_{f,Y_f} = 1 \qquad \forall f \text{ with } fid\_year_f = Y_f
+    """
+    keys = m.ix.fid_by_facility
+    decisions = {d.facility: d for d in m.data.decisions}
+
+    def rule(m: ConcreteModel, f: str) -> object:
+        d = decisions[f]
+        if d.kind == "fid_year":
+            return m.fid[f, d.year] == 1
+        if d.kind == "fund_by":
+            return sum(m.fid[k] for k in keys[f] if k[1] <= d.year) == 1
+        return sum(m.fid[k] for k in keys[f]) == 0
+
+    m.project_decisions = Constraint(list(decisions), rule=rule)

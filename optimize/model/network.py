@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from optimize.data.modeldata import Facility, ModelData
+from optimize.data.modeldata import Facility, ModelData, possible_fid_years
 
 Pair = tuple[str, str]  # (element, provenance)
 
@@ -66,7 +66,7 @@ def operating_years(f: Facility, data: ModelData) -> tuple[int, ...]:
 def candidate_fid_years(f: Facility, data: ModelData) -> tuple[int, ...]:
     """Return the years in which a candidate may take its FID."""
     assert f.earliest_fid is not None
-    return tuple(range(max(f.earliest_fid, data.start_year), data.end_year + 1))
+    return tuple(possible_fid_years(f.earliest_fid, data.start_year, data.end_year))
 
 
 def _targets(data: ModelData, source: str, stage: str) -> list[str]:

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from optimize.data.modeldata import Decision
 from optimize.report import figures
 from optimize.results.write import current_umask
 
@@ -49,6 +50,13 @@ def _summary_block(s: dict[str, Any]) -> str:
             ("shortfall penalty NPV (MUSD)", _num(s.get("penalty_npv_musd"))),
             ("MIP gap", f"{(s.get('mip_gap') or 0):.3%}"), ("money", s.get("currency")),
             ("solver", s.get("solver")), ("inputs sha256", s.get("inputs_sha256"))]
+    if s.get("decisions"):
+        rows.append(("decisions", "; ".join(str(Decision.from_given(d))
+                                            for d in s["decisions"])))
+    if "unforced_objective_musd" in s:
+        rows.append(("objective without the decisions (MUSD)",
+                     _num(s.get("unforced_objective_musd")) or s.get("unforced_status")))
+        rows.append(("what the decisions cost (MUSD)", _num(s.get("decisions_cost_musd"))))
     for p, year in (s.get("first_full_coverage_year") or {}).items():
         rows.append((f"{p}: fully covered from", year or "never"))
         rows.append((f"{p}: shortfall (t)", _num(s["shortfall_t"][p])))
