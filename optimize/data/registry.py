@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 STAGES = ("mine", "separation", "metal", "magnet")
 PROVENANCES = ("clean", "tainted")
+#: The MIP solvers a run may name (settings.toml ``[solver] name``, ``--solver``).
+SOLVERS = ("highs", "scip", "cbc", "gurobi", "cplex")
 MAX_CAPACITY_T = 1e7
 
 
