@@ -306,6 +306,7 @@ class Stage:
     solver_seconds: float
     transfer_seconds: float
     results: Any = None
+    objective: float | None = None  #: the stage's objective at its plan
 
 
 class PyomoSolverModel:
@@ -313,8 +314,8 @@ class PyomoSolverModel:
 
     Pyomo's direct and file interfaces hand the whole model to the solver at every solve,
     so ``update`` and ``scale_budgets`` only set the mutable Params. ``transfer_seconds``
-    of a result is the time a solve spent outside the solver (handing the model over and
-    reading the plan back), summed over its stages.
+    is the time the last solve spent outside the solver (handing the model over and reading
+    the plan back, summed over its stages; before any solve, opening the solver).
     """
 
     def __init__(self, m: ConcreteModel, options: SolveOptions) -> None:
@@ -357,32 +358,45 @@ class PyomoSolverModel:
             n_constraints=count_constraints(m), solver=self.version,
             solver_options=dict(self.solver_options),
         )
-        if self.options.mode == "max_coverage":
-            with stage_objective(m, m.penalty):
-                first = self._stage("min_shortfall", result, variables)
-            if not first.status.has_solution:
-                return result
-            best = float(value(m.penalty))
-            with stage_objective(m, m.subsidy + m.tiebreak), \
-                    penalty_cap(m, best + COVERAGE_TOLERANCE * max(1.0, abs(best))):
-                last = self._stage("min_subsidy", result, variables)
-        else:
-            last = self._stage("min_subsidy", result, variables)
+        last = self._stages(result, variables)
         if last.status.has_solution:
             result.mip_gap = relative_gap(last.results, last.status)
             result.nodes = self._nodes(last.results)
-            result.solver_objective = float(value(active_objective(m)))
+            result.solver_objective = last.objective
             objective = float(value(m.subsidy + m.penalty))
             result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
+        self.transfer_seconds = result.transfer_seconds
         return result
+
+    def _stages(self, result: SolveResult, variables: list[Any]) -> Stage:
+        """Run the options' mode, one stage or two; return the last stage run.
+
+        ``max_coverage`` first minimises the shortfall penalty, then holds it at its optimum
+        (plus COVERAGE_TOLERANCE) and minimises the subsidy and the funding tie-break.
+        """
+        m = self.m
+        if self.options.mode != "max_coverage":
+            return self._stage("min_subsidy", result, variables)
+        with stage_objective(m, m.penalty):
+            first = self._stage("min_shortfall", result, variables)
+        if not first.status.has_solution:
+            return first
+        best = float(value(m.penalty))
+        with stage_objective(m, m.subsidy + m.tiebreak), \
+                penalty_cap(m, best + COVERAGE_TOLERANCE * max(1.0, abs(best))):
+            return self._stage("min_subsidy", result, variables)
 
     def _stage(self, name: str, result: SolveResult, variables: list[Any]) -> Stage:
         """Solve with the active objective, load any plan, and record the stage in ``result``."""
         stage = self._call()
-        if stage.status.has_solution and not load_plan(self.m, stage.results, variables):
-            stage.status, stage.message = (
-                Status.TIME_LIMIT if stage.status is Status.FEASIBLE else Status.ERROR,
-                f"{self.backend.label} returned a point with fractional binaries, not a plan")
+        if stage.status.has_solution:
+            if load_plan(self.m, stage.results, variables):
+                stage.objective = float(value(active_objective(self.m)))
+            else:
+                stage.status, stage.message = (
+                    Status.TIME_LIMIT if stage.status is Status.FEASIBLE else Status.ERROR,
+                    f"{self.backend.label} returned a point with fractional binaries, "
+                    "not a plan")
         result.stages.append({"stage": name, "status": str(stage.status),
                               "seconds": stage.solver_seconds})
         result.solve_seconds += stage.solver_seconds
