@@ -2,7 +2,8 @@
 
 SCIP and CBC come with the test extra; Gurobi and CPLEX run where their packages import and
 skip where their size-limited licence refuses the example (Gurobi's allows 2,000 rows and
-columns, CPLEX Community 1,000; the example has 1,842 columns).
+columns, CPLEX Community 1,000; the example has 1,842 columns). The hand-derived tiny chain
+fits every licence, so each solver's option names are exercised somewhere.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from dataclasses import replace
 
 import pytest
-from instances import EXAMPLE
+from instances import EXAMPLE, single_chain
 from pyomo.opt import Solution, SolverResults, TerminationCondition
 
 from optimize.cli import main
@@ -86,6 +87,18 @@ def test_every_solver_finds_the_highs_optimum_and_plan(solver, mode, highs_runs,
     # the same model: the counts are the model's own, whoever solves it
     for key in ("n_variables", "n_binaries", "n_constraints"):
         assert s[key] == expected[key], key
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_every_solver_solves_the_hand_derived_chain(solver, mode, solve_checked):
+    # tests/test_tiny.py: optimum 10.6 MUSD with FID 2030; 43 columns, small enough for
+    # every size-limited licence, so Gurobi's and CPLEX's option names are checked here.
+    pytest.importorskip(PACKAGES[solver], reason=f"{solver}: {PACKAGES[solver]} not installed")
+    result = solve_checked(single_chain(), solver=solver, mode=mode, mip_gap=0.0)
+    assert result.status is Status.OPTIMAL, result.summary["message"]
+    assert result.summary["objective_musd"] == pytest.approx(10.6, abs=1e-4)
+    assert funded(result.summary) == {"line": 2030}
 
 
 def test_summary_records_the_solver_and_what_it_was_passed(tmp_path):
