@@ -15,6 +15,7 @@ _WHERE = {
     "InputError": "optimize.errors",
     "Problem": "optimize.errors",
     "SolveError": "optimize.errors",
+    "SolverUnavailable": "optimize.errors",
     "load": "optimize.data.checks",
     "build_model": "optimize.model",
     "RunResult": "optimize.pipeline",

@@ -34,7 +34,7 @@ from pyomo.environ import ConcreteModel
 from optimize.data.checks import load_inputs
 from optimize.model import build_model
 from optimize.pipeline import RunResult, options_for, solve_model
-from optimize.solve import HighsModel
+from optimize.solvers import solver_model
 
 
 def build(inputs: str | Path) -> ConcreteModel:
@@ -55,5 +55,5 @@ def solve(m: ConcreteModel, out: str | Path | None = None, report: bool = True,
     The result carries the summary, the tables and the solved model (``model``).
     """
     options = options_for(m.data, **overrides)
-    return solve_model(m.inputs, HighsModel(m, options), m.build_seconds, out=out,
+    return solve_model(m.inputs, solver_model(m, options), m.build_seconds, out=out,
                        report=report and out is not None)

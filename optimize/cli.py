@@ -13,7 +13,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from optimize.errors import InputError
+from optimize.data.registry import SOLVERS
+from optimize.errors import InputError, SolverUnavailable
 
 EXIT_SOLVED, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -32,9 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, help="results folder (default: results/<inputs name>)")
     s.add_argument("--mode", choices=("min_subsidy", "max_coverage"),
                    help="objective (default: settings.toml)")
-    s.add_argument("--time-limit", type=float, metavar="S", help="HiGHS time limit, seconds")
+    _solver_argument(s)
+    s.add_argument("--time-limit", type=float, metavar="S", help="solver time limit, seconds")
     s.add_argument("--mip-gap", type=float, metavar="G", help="relative MIP gap, e.g. 1e-4")
-    s.add_argument("--threads", type=int, metavar="N", help="HiGHS threads")
+    s.add_argument("--threads", type=int, metavar="N", help="solver threads")
     s.add_argument("--write-lp", type=Path, metavar="FILE",
                    help="also write the model (min_subsidy objective) as an LP file")
     s.add_argument("--no-report", action="store_true", help="do not write report.html")
@@ -66,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         return _solve(args)
     except InputError as exc:
         print(exc.report(), file=sys.stderr)
+        return EXIT_INVALID
+    except SolverUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
@@ -101,7 +106,7 @@ def _solve(args: argparse.Namespace) -> int:
 
     out = args.out or Path("results") / scenario_name(args.inputs)
     result = run(args.inputs, out=out, write_lp=args.write_lp, report=not args.no_report,
-                 mode=args.mode,
+                 mode=args.mode, solver=args.solver,
                  time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
     emit(format_summary(result.summary, out))
     return EXIT_SOLVED if result.status.has_solution else EXIT_FAILED
@@ -123,7 +128,8 @@ def _sweep(args: argparse.Namespace) -> int:
     from optimize import sweep
     from optimize.data.checks import scenario_name
 
-    overrides = {"time_limit_s": args.time_limit, "mip_gap": args.mip_gap}
+    overrides = {"time_limit_s": args.time_limit, "mip_gap": args.mip_gap,
+                 "solver": args.solver}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     common = dict(workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                   overrides=overrides)
@@ -207,5 +213,12 @@ def _sweep_arguments(p: argparse.ArgumentParser) -> None:
                    help="run on an existing dask.distributed scheduler instead")
     p.add_argument("--resume", action="store_true",
                    help="keep finished runs of an interrupted sweep; solve only what is missing")
-    p.add_argument("--time-limit", type=float, metavar="S", help="HiGHS time limit per solve")
+    _solver_argument(p)
+    p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit per solve")
     p.add_argument("--mip-gap", type=float, metavar="G", help="relative MIP gap")
+
+
+def _solver_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--solver", choices=SOLVERS, metavar="NAME",
+                   help=f"MIP solver: {', '.join(SOLVERS)} (default: settings.toml; all but "
+                        "highs need their extra, e.g. pip install 'ree-plan[scip]')")

@@ -52,3 +52,7 @@ def _problem_order(p: Problem) -> tuple[str, int, str, str]:
 
 class SolveError(Exception):
     """The solver could not be run or returned something unusable."""
+
+
+class SolverUnavailable(Exception):
+    """The chosen solver is unknown or not installed here; the message says what to install."""

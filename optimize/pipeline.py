@@ -16,7 +16,8 @@ from optimize.model.parameters import StructureChanged
 from optimize.results.marginals import marginals_summary, marginals_table
 from optimize.results.tables import Tables, extract, summary_numbers
 from optimize.results.write import write_run
-from optimize.solve import HighsModel, SolveOptions, SolveResult, Status
+from optimize.solve import RANDOM_SEED, SolveOptions, SolveResult, Status
+from optimize.solvers import SolverModel, solver_model
 
 
 @dataclass
@@ -38,7 +39,7 @@ class RunResult:
 def options_for(data: ModelData, **overrides: Any) -> SolveOptions:
     """Return the solve options of settings.toml with any non-None overrides applied."""
     base = SolveOptions(mode=data.mode, time_limit_s=data.time_limit_s, mip_gap=data.mip_gap,
-                        threads=data.threads)
+                        threads=data.threads, solver=data.solver)
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -50,10 +51,13 @@ class ModelCache:
     """
 
     def __init__(self) -> None:
-        self.model: HighsModel | None = None
+        self.model: SolverModel | None = None
 
-    def model_for(self, data: ModelData, options: SolveOptions) -> tuple[HighsModel, float, bool]:
-        """Return ``(model, seconds, updated)``: the kept model updated to ``data``, or anew."""
+    def model_for(self, data: ModelData, options: SolveOptions) -> tuple[SolverModel, float, bool]:
+        """Return ``(model, seconds, updated)``: the kept model updated to ``data``, or anew.
+
+        The model is held for ``options.solver``; SolverUnavailable if it cannot run here.
+        """
         if self.model is not None and self.model.options == options:
             try:
                 return self.model, self.model.update(data), True
@@ -63,7 +67,7 @@ class ModelCache:
         started = time.perf_counter()
         built = build_model(data)
         build_seconds = time.perf_counter() - started
-        self.model = HighsModel(built, options)
+        self.model = solver_model(built, options)
         return self.model, build_seconds, False
 
 
@@ -78,8 +82,9 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
     earlier run is updated in place when only parameters differ (summary ``model``).
     ``ignore_decisions`` solves a scenario as if it had no ``[[decision]]`` entries.
 
-    ``overrides`` are SolveOptions fields (mode, time_limit_s, mip_gap, threads).
-    Raises InputError on invalid inputs; solver outcomes are reported in the summary.
+    ``overrides`` are SolveOptions fields (mode, time_limit_s, mip_gap, threads, solver).
+    Raises InputError on invalid inputs and SolverUnavailable when the solver is not
+    installed; solver outcomes are reported in the summary.
     """
     loaded = load_inputs(inputs)
     if ignore_decisions:
@@ -90,7 +95,7 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
     return solve_model(loaded, model, build_seconds, out, write_lp, report, tag)
 
 
-def solve_model(loaded: LoadedInputs, model: HighsModel, build_seconds: float,
+def solve_model(loaded: LoadedInputs, model: SolverModel, build_seconds: float,
                 out: str | Path | None = None, write_lp: str | Path | None = None,
                 report: bool = False, tag: dict[str, Any] | None = None) -> RunResult:
     """Solve a model held by a solver, extract its tables and write its run folder.
@@ -151,9 +156,10 @@ def make_summary(loaded: LoadedInputs, built: ConcreteModel, result: SolveResult
         "n_binaries": result.n_binaries,
         "n_constraints": result.n_constraints,
         "solver": result.solver,
-        "solver_options": {"time_limit_s": options.time_limit_s, "mip_gap": options.mip_gap,
-                           "threads": options.threads, "random_seed": 0,
-                           **dict(options.highs_options)},
+        # In the project's terms, then as passed: the solver's own names and values.
+        "solver_options": {"solver": options.solver, "time_limit_s": options.time_limit_s,
+                           "mip_gap": options.mip_gap, "threads": options.threads,
+                           "random_seed": RANDOM_SEED, "passed": result.solver_options},
         "solve_stages": result.stages,
         "currency": f"MUSD, constant {built.data.currency_year} US dollars, discounted to "
                     f"{built.data.start_year} at {built.data.discount_rate:g}",

@@ -38,6 +38,9 @@ INTEGRALITY_TOLERANCE = 1e-6
 #: In max_coverage, the shortfall penalty may exceed its first-stage optimum by this much
 #: (relative, with an absolute floor of the same size in MUSD).
 COVERAGE_TOLERANCE = 1e-6
+#: The solvers' random seed, fixed so that a run repeats (each solver's own name for it:
+#: ``optimize.solvers``).
+RANDOM_SEED = 0
 
 
 class Status(StrEnum):
@@ -63,7 +66,9 @@ class SolveOptions:
     time_limit_s: float = 600.0
     mip_gap: float = 1e-4
     threads: int = 1
-    #: Further HiGHS options as (name, value) pairs, e.g. (("mip_max_nodes", 100),).
+    #: Which MIP solver: highs (here), or scip, cbc, gurobi, cplex (``optimize.solvers``).
+    solver: str = "highs"
+    #: Further HiGHS options as (name, value) pairs, e.g. (("mip_max_nodes", 100),); HiGHS only.
     highs_options: tuple[tuple[str, Any], ...] = ()
 
 
@@ -83,6 +88,8 @@ class SolveResult:
     n_binaries: int = 0
     n_constraints: int = 0
     solver: str = "HiGHS"
+    #: The options passed to the solver, by the solver's own names.
+    solver_options: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     stages: list[dict[str, Any]] = field(default_factory=list)
 
@@ -248,10 +255,11 @@ class HighsModel:
         started = time.perf_counter()
         self.m, self.options = m, options
         self.h = new_highs()
-        for name, value in (("time_limit", float(options.time_limit_s)),
-                            ("mip_rel_gap", float(options.mip_gap)),
-                            ("threads", int(options.threads)), ("random_seed", 0),
-                            *options.highs_options):
+        self.solver_options: dict[str, Any] = dict((
+            ("time_limit", float(options.time_limit_s)), ("mip_rel_gap", float(options.mip_gap)),
+            ("threads", int(options.threads)), ("random_seed", RANDOM_SEED),
+            *options.highs_options))
+        for name, value in self.solver_options.items():
             self.h.setOptionValue(name, value)
         self._compile()
         self.transfer_seconds = time.perf_counter() - started
@@ -325,7 +333,8 @@ class HighsModel:
         result = SolveResult(
             status=Status.ERROR, n_variables=form.n_col + len(self.absent),
             n_binaries=int(form.integer.sum()), n_constraints=form.n_row,
-            solver=f"HiGHS {h.version()}", transfer_seconds=self.transfer_seconds,
+            solver=f"HiGHS {h.version()}", solver_options=dict(self.solver_options),
+            transfer_seconds=self.transfer_seconds,
         )
         added_row = None
         h.clearSolver()  # no basis or plan from an earlier solve: each solve starts afresh
@@ -437,5 +446,10 @@ def _lp_name(name: str) -> str:
 
 
 def solve(m: ConcreteModel, options: SolveOptions) -> SolveResult:
-    """Solve the built model with HiGHS and load the solution into its variables."""
-    return HighsModel(m, options).solve()
+    """Solve the built model with the options' solver and load the solution into its variables.
+
+    Raises SolverUnavailable when that solver is not installed.
+    """
+    from optimize.solvers import solver_model
+
+    return solver_model(m, options).solve()

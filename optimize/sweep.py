@@ -3,12 +3,14 @@
 Each solve writes its own run folder under ``<sweep>/runs/`` atomically, so a folder with a
 ``summary.json`` is a finished solve: ``--resume`` skips those and solves only what is
 missing; nothing finished is lost or solved twice. Work runs in a local process pool (spawn,
-one HiGHS thread per worker: HiGHS's threads gain little on these MIPs and its scheduler is
-per process) or on an existing dask.distributed cluster.
+one solver thread per worker: HiGHS's threads gain little on these MIPs and its scheduler is
+per process) or on an existing dask.distributed cluster. A solver that is not installed is
+reported before any worker starts (``require_solvers``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sys
@@ -27,12 +29,12 @@ import pandas as pd
 
 from optimize.data.checks import load_inputs, scenario_name
 from optimize.data.modeldata import Decision, ModelData
-from optimize.errors import InputError
+from optimize.errors import InputError, SolverUnavailable
 from optimize.model import build_model
 from optimize.model.parameters import same_structure
 from optimize.pipeline import ModelCache, options_for, run, solve_model
 from optimize.results.write import write_run
-from optimize.solve import HighsModel
+from optimize.solvers import require, solver_model
 
 SUMMARY = "summary.json"
 
@@ -93,6 +95,8 @@ def solve_scenario(inputs: str, out: str, overrides: dict[str, Any]) -> list[dic
     except InputError as exc:
         return [{"scenario": scenario_name(inputs), "status": "invalid",
                  "message": exc.report()}]
+    except SolverUnavailable as exc:  # e.g. a dask worker without the solver's package
+        return [{"scenario": scenario_name(inputs), "status": "invalid", "message": str(exc)}]
     if forced.data.decisions:
         forced.summary.update(decisions_cost(inputs, forced.summary, cache, overrides))
     write_run(Path(out), forced.summary, forced.tables)
@@ -129,7 +133,7 @@ def solve_frontier(inputs: str, scales: list[float], runs: str,
     started = time.perf_counter()
     built = build_model(loaded.data)
     build_seconds = time.perf_counter() - started
-    model = HighsModel(built, options)
+    model = solver_model(built, options)
     summaries = []
     for scale in scales:
         out = Path(runs) / scale_key(scale)
@@ -264,6 +268,7 @@ def compare(scenarios: list[str | Path], out: Path, workers: int = 2,
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ValueError(f"two scenarios share the name {', '.join(dupes)}; rename one")
+    require_solvers(scenarios, overrides or {})
     runs = _prepare(out, resume)
     overrides = {"threads": 1, **(overrides or {})}
     todo = [(name, path) for name, path in zip(names, scenarios, strict=True)
@@ -277,6 +282,21 @@ def compare(scenarios: list[str | Path], out: Path, workers: int = 2,
     table = comparison_table(names, summaries, failures)
     table.to_csv(out / "comparison.csv", index=False, float_format="%.10g")
     return SweepResult(out, table, failures)
+
+
+def require_solvers(scenarios: list[str | Path], overrides: dict[str, Any]) -> None:
+    """Raise SolverUnavailable now, before any worker starts, if a solver cannot run here.
+
+    The solver is the overrides' (``--solver``), else each scenario's settings.toml; a
+    scenario that does not load is left to its worker, which reports it.
+    """
+    names = {overrides["solver"]} if overrides.get("solver") else set()
+    if not names:
+        for path in scenarios:
+            with contextlib.suppress(InputError):
+                names.add(load_inputs(path).data.solver)
+    for name in sorted(names):
+        require(name)
 
 
 Named = tuple[str, str | Path]
@@ -388,6 +408,7 @@ def frontier(inputs: str | Path, scales: list[float], out: Path, workers: int = 
     if loaded.data.funding is None:
         raise ValueError(f"{inputs} has no funding.csv: budgets are unlimited, so there is "
                          "no frontier to trace")
+    require((overrides or {}).get("solver") or loaded.data.solver)
     runs = _prepare(out, resume)
     overrides = {"threads": 1, **(overrides or {})}
     todo = [s for s in scales if not finished(runs / scale_key(s))]

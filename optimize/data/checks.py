@@ -284,7 +284,8 @@ def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> Model
     return ModelData(
         start_year=start, end_year=end, discount_rate=s["discount_rate"],
         currency_year=s["currency_year"], mode=s["mode"], time_limit_s=s["solver.time_limit_s"],
-        mip_gap=s["solver.mip_gap"], threads=s["solver.threads"], covered_countries=covered,
+        mip_gap=s["solver.mip_gap"], threads=s["solver.threads"], solver=s["solver.name"],
+        covered_countries=covered,
         elements=tuple(r["element"] for _, r in inputs["elements"]),
         metal_per_oxide=frozen({r["element"]: r["metal_per_oxide"]
                                 for _, r in inputs["elements"]}),

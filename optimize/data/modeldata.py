@@ -164,6 +164,7 @@ class ModelData:
     time_limit_s: float
     mip_gap: float
     threads: int
+    solver: str
     covered_countries: frozenset[str]
     elements: tuple[str, ...]
     metal_per_oxide: Mapping[str, float]

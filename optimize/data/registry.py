@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 STAGES = ("mine", "separation", "metal", "magnet")
 PROVENANCES = ("clean", "tainted")
+#: The MIP solvers a run may name (settings.toml ``[solver] name``, ``--solver``).
+SOLVERS = ("highs", "scip", "cbc", "gurobi", "cplex")
 MAX_CAPACITY_T = 1e7
 
 
@@ -77,11 +79,16 @@ SETTINGS = Table(
         ),
         Column("mode", "str", "", "Objective: min_subsidy or max_coverage (see formulation).",
                required=False, default="min_subsidy", choices=("min_subsidy", "max_coverage")),
-        Column("solver.time_limit_s", "float", "s", "Wall-clock limit for HiGHS.",
+        Column("solver.name", "str", "",
+               "MIP solver: highs (comes with ree-plan), or scip, cbc, gurobi, cplex (install "
+               "its extra, e.g. pip install 'ree-plan[scip]'; README.md).",
+               required=False, default="highs", choices=SOLVERS),
+        Column("solver.time_limit_s", "float", "s", "Wall-clock limit for the solver.",
                required=False, default=600.0, lower=0, lower_open=True),
-        Column("solver.mip_gap", "float", "", "Relative MIP gap at which HiGHS stops.",
+        Column("solver.mip_gap", "float", "", "Relative MIP gap at which the solver stops.",
                required=False, default=1e-4, lower=0, upper=1),
-        Column("solver.threads", "int", "", "HiGHS threads (1 recommended; sweep in processes).",
+        Column("solver.threads", "int", "",
+               "Solver threads (1 recommended; sweeps run in processes).",
                required=False, default=1, lower=1, upper=256),
     ),
 )
