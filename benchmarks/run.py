@@ -49,8 +49,9 @@ options = options_for(loaded.data, mip_gap=0.01, threads=1, time_limit_s=time_li
 t = time.perf_counter(); model = HighsModel(built, options); t_transfer = time.perf_counter() - t
 peak_before_solve = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 result = model.solve()
+t = time.perf_counter(); duals = model.plan_duals(); t_marginals = time.perf_counter() - t
 t = time.perf_counter()
-tables = extract(built) if result.status.has_solution else None
+tables = extract(built, model.expression_values()) if result.status.has_solution else None
 with tempfile.TemporaryDirectory() as d:
     write_run(Path(d) / "run", make_summary(loaded, built, result, options, tables, t_build),
               tables)
@@ -71,6 +72,7 @@ model.h.writeModel(mps)
 print(json.dumps({
     "import": t_import, "validate": t_validate, "build": t_build, "transfer": t_transfer,
     "highs": result.solve_seconds, "load": result.load_seconds, "extract_write": t_extract,
+    "marginals_lp": t_marginals,
     "total": t_total, "status": str(result.status), "gap": result.mip_gap,
     "nodes": result.nodes, "columns": result.n_variables, "rows": result.n_constraints,
     "nonzeros": model.form.n_nonzeros,
@@ -182,7 +184,8 @@ def main() -> int:
             print(f"{name:>8}: {r['columns']:>9,} cols {r['nonzeros']:>10,} nnz | import "
                   f"{r['import']:.2f} validate {r['validate']:.2f} build {r['build']:.2f} "
                   f"compile+hand-off {r['transfer']:.2f} HiGHS {r['highs']:.2f} ({r['status']}, "
-                  f"gap {(r['gap'] or 0):.2%}) load-back {r['load']:.2f} extract+write "
+                  f"gap {(r['gap'] or 0):.2%}) marginals LP {r['marginals_lp']:.2f} "
+                  f"load-back {r['load']:.2f} extract+write "
                   f"{r['extract_write']:.2f} total "
                   f"{r['total']:.2f} s | peak {r['peak_mb']:.0f} MB "
                   f"({r['peak_before_solve_mb']:.0f} before the solve) | floor: MPS read "

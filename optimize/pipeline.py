@@ -108,7 +108,7 @@ def solve_model(loaded: LoadedInputs, model: SolverModel, build_seconds: float,
     if write_lp is not None:
         model.write(write_lp)
     result = model.solve()
-    tables = extract(built) if result.status.has_solution else None
+    tables = extract(built, model.expression_values()) if result.status.has_solution else None
     if tables is not None:
         tables.frames["marginals"] = marginals_table(model.plan_duals())
     summary = make_summary(loaded, built, result, model.options, tables, build_seconds)

@@ -137,6 +137,10 @@ class StandardForm:
     cost_subsidy: np.ndarray
     cost_penalty: np.ndarray
     cost_tiebreak: np.ndarray
+    #: The REPORTED Expressions as (name, key), their linear parts (rows) and constants.
+    reported_keys: list[tuple[str, Any]]
+    reported: Any
+    reported_offset: np.ndarray
 
     @property
     def n_col(self) -> int:
@@ -169,15 +173,22 @@ class StandardForm:
             raise RuntimeError("HiGHS refused the model")
 
 
-@contextlib.contextmanager
-def objective_parts(m: ConcreteModel) -> Iterator[None]:
-    """Make the objective's three parts the model's active objectives, for the compiler.
+#: The Expressions the result tables read (``optimize.results.tables``). They are compiled
+#: with the model, as extra objective rows, so that after a solve their values are one sparse
+#: product. The compiler walks a named Expression once, however many rows use it.
+REPORTED = ("cap", "throughput", "capex_out", "revenue", "cost")
 
-    The compiler returns one cost row per active objective: subsidy, penalty, tie-break.
+
+@contextlib.contextmanager
+def objective_parts(m: ConcreteModel, reported: list[Any]) -> Iterator[None]:
+    """Make the objective's three parts, then ``reported``, the model's active objectives.
+
+    The compiler returns one cost row per active objective: subsidy, penalty, tie-break,
+    then one row per reported Expression.
     """
     m.objective.deactivate()
-    parts = (m.subsidy, m.penalty, m.tiebreak)
-    m.objective_parts = Objective(range(3), rule=lambda m, i: parts[i])
+    parts = (m.subsidy, m.penalty, m.tiebreak, *reported)
+    m.objective_parts = Objective(range(len(parts)), rule=lambda m, i: parts[i])
     try:
         yield
     finally:
@@ -191,7 +202,8 @@ def compile_model(m: ConcreteModel) -> StandardForm:
     Columns come in the order of ``optimize.model.VARIABLES`` (then any variable a user
     added); rows in the order the constraints were declared.
     """
-    with objective_parts(m):
+    keys = [(name, k) for name in REPORTED for k in m.component(name)]
+    with objective_parts(m, [m.component(name)[k] for name, k in keys]):
         info = LinearStandardFormCompiler().write(
             m, mixed_form=True, column_order=[m.component(v) for v in VARIABLES])
     columns = info.columns
@@ -206,13 +218,15 @@ def compile_model(m: ConcreteModel) -> StandardForm:
                             dtype=np.float64, count=n_col)
     integer = np.fromiter((v.is_integer() for v in columns), dtype=bool, count=n_col)
     a = info.A
-    c = info.c.toarray() if info.c.shape[0] else np.zeros((3, n_col))
+    c = info.c.tocsr()
+    costs = c[:3].toarray()
     return StandardForm(
         columns=columns, rows=[r[0] for r in info.rows], col_lower=col_lower,
         col_upper=col_upper, row_lower=lower, row_upper=upper,
         start=a.indptr.astype(np.int32), index=a.indices.astype(np.int32),
         value=a.data.astype(np.float64), integer=integer,
-        cost_subsidy=c[0], cost_penalty=c[1], cost_tiebreak=c[2])
+        cost_subsidy=costs[0], cost_penalty=costs[1], cost_tiebreak=costs[2],
+        reported_keys=keys, reported=c[3:], reported_offset=np.asarray(info.c_offset[3:]))
 
 
 def _status(h: highspy.Highs, has_integers: bool) -> tuple[Status, str]:
@@ -367,6 +381,17 @@ class HighsModel:
         finally:
             if added_row is not None:
                 h.deleteRows(1, np.array([added_row]))
+
+    def expression_values(self) -> dict[tuple[str, Any], float] | None:
+        """Return the value of every REPORTED Expression at the last plan, or None.
+
+        ``{("revenue", (f, y)): MUSD, ...}``: the compiled rows times the plan, in one
+        product, for the result tables.
+        """
+        if self.x is None:
+            return None
+        values = self.form.reported @ self.x + self.form.reported_offset
+        return dict(zip(self.form.reported_keys, values.tolist(), strict=True))
 
     def plan_duals(self) -> dict[Any, float] | None:
         """Return each row's dual in the LP of the last plan (binaries fixed), by constraint.

@@ -96,6 +96,9 @@ class SolverModel(Protocol):
     def plan_duals(self) -> dict[Any, float] | None:
         """Return each row's dual in the LP of the last plan (binaries fixed), or None."""
 
+    def expression_values(self) -> dict[tuple[str, Any], float] | None:
+        """Return the reported Expressions' values at the last plan, if at hand, or None."""
+
 
 # -- each solver's option names -----------------------------------------------------------
 
@@ -352,6 +355,10 @@ class PyomoSolverModel:
         The objective is the full one, subsidy + penalty + funding tie-break.
         """
         self.m.write(str(path), io_options={"symbolic_solver_labels": True})
+
+    def expression_values(self) -> None:
+        """Return None: the result tables evaluate the Expressions from the variables."""
+        return None
 
     def plan_duals(self) -> dict[Any, float] | None:
         """Return each row's dual in the LP of the last plan (binaries fixed), by constraint.

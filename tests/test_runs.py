@@ -124,3 +124,25 @@ def test_existing_capacity_alone_solves_as_a_linear_program(solve_checked, tmp_p
     assert result.summary["n_binaries"] == 0 and result.summary["n_variables"] > 0
     assert result.summary["funded"] == []
     assert result.summary["objective_musd"] > 0  # the chain's losses are supported
+
+
+def test_compiled_expression_values_equal_the_expressions_evaluated():
+    """The tables read the model's Expressions at the plan from their compiled rows (one
+    sparse product); each must equal the Expression evaluated from the variables."""
+    from pyomo.environ import value
+
+    from optimize.data.checks import load
+    from optimize.model import build_model
+    from optimize.results.tables import extract
+    from optimize.solve import REPORTED, HighsModel, SolveOptions
+
+    m = build_model(load(EXAMPLE))
+    model = HighsModel(m, SolveOptions())
+    assert model.solve().status.has_solution
+    values = model.expression_values()
+    assert {name for name, _ in values} == set(REPORTED)
+    for (name, key), v in values.items():
+        assert v == pytest.approx(value(m.component(name)[key]), rel=1e-9, abs=1e-9)
+    fast, slow = extract(m, values), extract(m)
+    for name in ("capacity", "finance"):
+        pd.testing.assert_frame_equal(fast[name], slow[name], rtol=1e-9)

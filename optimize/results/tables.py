@@ -7,6 +7,7 @@ optimised is what the tables report, with nothing computed a second time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,12 +92,31 @@ def plan_table(m: ConcreteModel) -> pd.DataFrame:
     return df
 
 
-def capacity_table(m: ConcreteModel) -> pd.DataFrame:
+#: The values of the model's Expressions at the plan, ``{(name, key): value}``, when the
+#: solver interface has them at hand (``HighsModel.expression_values``); otherwise each is
+#: evaluated from the variables (``Evaluate``).
+ExpressionValues = Mapping[tuple[str, Any], float]
+
+
+class Evaluate:
+    """The value of an Expression of the solved model: ``of("revenue", (f, y))``."""
+
+    def __init__(self, m: ConcreteModel, values: ExpressionValues | None = None) -> None:
+        self.m, self.values = m, values
+
+    def of(self, name: str, key: Any) -> float:
+        """Return the value of ``m.<name>[key]`` at the plan."""
+        if self.values is not None:
+            return self.values[name, key]
+        return float(value(self.m.component(name)[key]))
+
+
+def capacity_table(m: ConcreteModel, ev: Evaluate) -> pd.DataFrame:
     """Return available and used capacity per facility and year (rows with either nonzero)."""
     rows = []
     for f, y in m.facility_years:
-        available = _clean(value(m.cap[f, y]))
-        used = _clean(value(m.throughput[f, y])) if (f, y) in m.throughput else 0.0
+        available = _clean(ev.of("cap", (f, y)))
+        used = _clean(ev.of("throughput", (f, y))) if (f, y) in m.throughput else 0.0
         if available or used:
             rows.append((f, y, available, used))
     return _frame("capacity", rows)
@@ -150,16 +170,16 @@ def deliveries_table(m: ConcreteModel) -> pd.DataFrame:
     return _frame("deliveries", rows)
 
 
-def finance_table(m: ConcreteModel) -> pd.DataFrame:
+def finance_table(m: ConcreteModel, ev: Evaluate) -> pd.DataFrame:
     """Return public capex outlay, revenue, cost and support per facility and year (MUSD)."""
     data = m.data
     rows = []
     for f in data.facilities:
         for y in data.years:
-            capex = _clean(value(m.capex_out[f, y])) if (f, y) in m.capex_out else 0.0
+            capex = _clean(ev.of("capex_out", (f, y))) if (f, y) in m.capex_out else 0.0
             operating = (f, y) in m.facility_years
-            revenue = _clean(value(m.revenue[f, y])) if operating else 0.0
-            cost = _clean(value(m.cost[f, y])) if operating else 0.0
+            revenue = _clean(ev.of("revenue", (f, y))) if operating else 0.0
+            cost = _clean(ev.of("cost", (f, y))) if operating else 0.0
             sup = _clean(m.support[f, y].value) if (f, y) in m.support_years else 0.0
             if capex or revenue or cost or sup:
                 rows.append((f, y, capex, revenue, cost, sup))
@@ -181,23 +201,25 @@ def elements_table(m: ConcreteModel, deliveries: pd.DataFrame, flows: pd.DataFra
     get; ``clean_oxide_t`` and ``clean_metal_t`` what the allied chain separates and makes.
     """
     data = m.data
-    content = {p: data.grades[prog.grade] for p, prog in data.programs.items()}
+    content = pd.DataFrame(
+        [(p, e, kg) for p, prog in data.programs.items()
+         for e, kg in data.grades[prog.grade].items()], columns=["program", "element", "kg"])
+    needed = deliveries.merge(content, on="program")
+    needed = needed.assign(demand_t=needed.demand_t * needed.kg,
+                           delivered_t=needed.delivered_t * needed.kg)
+    by = needed.groupby(["year", "element"])[["demand_t", "delivered_t"]].sum()
     clean = flows[flows.provenance == "clean"]
-    oxide = clean[(clean.commodity == "oxide") & clean.source.isin(data.stage("separation"))]
-    metal = clean[(clean.commodity == "metal") & clean.source.isin(data.stage("metal"))]
-    oxide_t = oxide.groupby(["year", "item"]).tonnes.sum().to_dict()
-    metal_t = metal.groupby(["year", "item"]).tonnes.sum().to_dict()
-    rows = []
-    for y in data.years:
-        d = deliveries[deliveries.year == y]
-        for e in data.elements:
-            demand = sum(content[r.program].get(e, 0.0) * r.demand_t for r in d.itertuples())
-            got = sum(content[r.program].get(e, 0.0) * r.delivered_t for r in d.itertuples())
-            row = (y, e, _clean(demand), _clean(got), _clean(oxide_t.get((y, e), 0.0)),
-                   _clean(metal_t.get((y, e), 0.0)))
-            if any(row[2:]):
-                rows.append(row)
-    return _frame("elements", rows)
+    for column, commodity, stage in (("clean_oxide_t", "oxide", "separation"),
+                                     ("clean_metal_t", "metal", "metal")):
+        made = clean[(clean.commodity == commodity) & clean.source.isin(data.stage(stage))]
+        by = by.join(made.groupby(["year", "item"]).tonnes.sum().rename(column)
+                     .rename_axis(["year", "element"]), how="outer")
+    grid = pd.MultiIndex.from_product([list(data.years), list(data.elements)],
+                                      names=["year", "element"])
+    table = by.reindex(grid).fillna(0.0).reset_index()[COLUMNS["elements"]]
+    values = COLUMNS["elements"][2:]
+    table[values] = table[values].map(_clean)
+    return table[(table[values] != 0).any(axis=1)].reset_index(drop=True)
 
 
 def budgets_table(data: ModelData) -> pd.DataFrame:
@@ -231,15 +253,20 @@ def salvage_musd(m: ConcreteModel) -> float:
                for f, y in m.fid_years if (m.fid[f, y].value or 0.0) > 0.5)
 
 
-def extract(m: ConcreteModel) -> Tables:
-    """Return every result table of a solved model."""
+def extract(m: ConcreteModel, values: ExpressionValues | None = None) -> Tables:
+    """Return every result table of a solved model.
+
+    ``values`` are its Expressions' values at the plan where the solver interface has them
+    (``HighsModel.expression_values``); without them each is evaluated from the variables.
+    """
+    ev = Evaluate(m, values)
     deliveries, flows = deliveries_table(m), flows_table(m)
     return Tables({
         "plan": plan_table(m),
-        "capacity": capacity_table(m),
+        "capacity": capacity_table(m, ev),
         "flows": flows,
         "deliveries": deliveries,
-        "finance": finance_table(m),
+        "finance": finance_table(m, ev),
         "funding": funding_table(m),
         "elements": elements_table(m, deliveries, flows),
         "budgets": budgets_table(m.data),
