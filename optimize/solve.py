@@ -34,7 +34,6 @@ from optimize.data.modeldata import ModelData
 from optimize.model import VARIABLES
 from optimize.model.parameters import set_parameters
 
-INTEGRALITY_TOLERANCE = 1e-6
 #: In max_coverage, the shortfall penalty may exceed its first-stage optimum by this much
 #: (relative, with an absolute floor of the same size in MUSD).
 COVERAGE_TOLERANCE = 1e-6
