@@ -16,6 +16,7 @@ from typing import Any
 from optimize.data.registry import (
     MAX_CAPACITY_T,
     MAX_COLUMNS,
+    MAX_ENTRIES,
     MAX_FILE_BYTES,
     MAX_KG_PER_UNIT,
     MAX_MUSD,
@@ -181,7 +182,8 @@ with or without a byte order mark (a byte that is not UTF-8 is an error naming i
 table has at most {MAX_COLUMNS} columns and {MAX_ROWS:,} rows, a row at most
 {MAX_ROW_CHARS:,} characters and a cell at most {csv.field_size_limit():,}. A quoted cell may
 hold a line break only in free text (`source`, `notes`), where it is kept; anywhere else it
-is an error, as is a quote that is never closed.
+is an error, as is a quote that is never closed. A scenario file has at most {MAX_ENTRIES:,}
+`[[change]]` and {MAX_ENTRIES:,} `[[decision]]` entries.
 """.replace("\n", " ").strip() + "\n"
 
 LIMITS_NOTE = f"""\

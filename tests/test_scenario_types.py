@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import shutil
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from instances import EXAMPLE
 
 from optimize import sweep
 from optimize.cli import main
+from optimize.data import scenario as scenario_module
 from optimize.data.checks import load
 from optimize.data.registry import CSV_TABLES
 from optimize.errors import InputError, ReePlanWarning
@@ -201,3 +204,38 @@ def test_grouping_by_structure_survives_any_failure_to_load(monkeypatch):
     named = [("example", EXAMPLE), ("boom", Path("boom.toml")), ("again", EXAMPLE)]
     assert sweep.same_structure_together(named) == [named[0], named[2], named[1]]
     sweep.require_solvers([Path("boom.toml"), EXAMPLE], {})
+
+
+# -- scenario files cannot ask for unbounded work --------------------------------------------
+
+def test_long_where_lists_and_dropping_many_rows_stay_fast(tmp_path):
+    base = tmp_path / "base"
+    shutil.copytree(EXAMPLE, base)
+    with open(base / "demand.csv", "a") as fh:
+        fh.writelines(f"ghost{i},2030,1,x\n" for i in range(20_000))
+    options = ", ".join(f'"ghost{i}"' for i in range(0, 40_000, 2))
+    path = tmp_path / "s.toml"
+    path.write_text(f'base = "{base}"\n[[change]]\ntable = "demand"\n'
+                    f'where = {{ program = [{options}] }}\ncolumn = "units"\nset = 2\n'
+                    f'[[change]]\ntable = "demand"\nwhere = {{ year = 2030 }}\ndrop = true\n')
+    started = time.perf_counter()
+    data = load(path)  # every ghost is dropped with the example's own 2030 demand
+    assert time.perf_counter() - started < 20
+    assert not any(year == 2030 for _, year in data.demand_units)
+
+
+def test_a_scenario_file_has_at_most_so_many_entries(tmp_path, monkeypatch):
+    monkeypatch.setattr(scenario_module, "MAX_ENTRIES", 3)
+    path = scenario(tmp_path, '[[change]]\ntable = "offers"\ndrop = true\n' * 4)
+    found = problems(path)
+    assert any("4 [[change]] entries; at most 3 are read" in f for f in found), found
+
+
+def test_added_rows_obey_the_row_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(scenario_module, "MAX_ROWS", 31)
+    path = scenario(tmp_path, '[[change]]\ntable = "demand"\n'
+                              'rows = [{ program = "ndfeb-weapons", year = 2041, units = 1 },'
+                              ' { program = "ndfeb-weapons", year = 2042, units = 1 }]\n')
+    found = problems(path)
+    assert any("change 1 (demand): 2 rows would take demand.csv past 31 rows" in f
+               for f in found), found

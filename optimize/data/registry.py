@@ -37,6 +37,9 @@ MAX_TOML_BYTES = 20 * 1024 * 1024
 MAX_ROW_CHARS = 1_000_000
 MAX_COLUMNS = 100
 MAX_ROWS = 100_000
+#: A scenario file: at most this many [[change]] and this many [[decision]] entries (the
+#: shipped ones have at most four), so that a file cannot ask for billions of matches.
+MAX_ENTRIES = 1000
 
 
 @dataclass(frozen=True)

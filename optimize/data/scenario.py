@@ -55,7 +55,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,14 @@ from optimize.data.load import (
     read_raw_inputs,
     read_toml,
 )
-from optimize.data.registry import CSV_TABLES, SETTINGS, Column, Table
+from optimize.data.registry import (
+    CSV_TABLES,
+    MAX_ENTRIES,
+    MAX_ROWS,
+    SETTINGS,
+    Column,
+    Table,
+)
 from optimize.errors import Problem
 
 ACTIONS = ("set", "multiply", "add", "drop", "rows")
@@ -111,12 +118,23 @@ def _column(table: Table, name: str) -> Column | None:
     return next((c for c in table.columns if c.name == name), None)
 
 
-def _matches(cell: str, column: Column, wanted: Any) -> bool:
+def matcher(column: Column, wanted: Any) -> Callable[[str], bool]:
+    """Return a test of a cell against a ``where`` value or list of values.
+
+    Built once per change, so that a long list costs one set, not a scan per row. A
+    number column matches by value (2030 matches 2030.0), any other column by text.
+    """
     options = wanted if isinstance(wanted, list) else [wanted]
     if column.kind in ("int", "float"):
-        value, why = parse_cell(cell, column) if cell else (None, "blank")
-        return why is None and any(_is_number(o) and value == o for o in options)
-    return cell in [_fmt(o) for o in options]
+        numbers = {o for o in options if _is_number(o)}
+
+        def number_matches(cell: str) -> bool:
+            value, why = parse_cell(cell, column) if cell else (None, "blank")
+            return why is None and value in numbers
+
+        return number_matches
+    texts = {_fmt(o) for o in options}
+    return lambda cell: cell in texts
 
 
 def _number(text: str, column: Column) -> float | int | None:
@@ -303,14 +321,16 @@ class _Applier:
         if action != "drop" and "column" not in change:
             self.fail(label, f"'{action}' needs a 'column'")
             return
+        tests = [(c, matcher(_column(table, c), v))  # type: ignore[arg-type]
+                 for c, v in where.items()]
         hits = [i for i, row in enumerate(raw.rows)
-                if all(_matches(row.get(c, ""), _column(table, c), v)  # type: ignore[arg-type]
-                       for c, v in where.items())]
+                if all(test(row.get(c, "")) for c, test in tests)]
         if not hits:
             self.fail(label, f"matches no row of {table.file} (where {brief(where, 200)})")
             return
         if action == "drop":
-            keep = [i for i in range(len(raw.rows)) if i not in set(hits)]
+            dropped = set(hits)
+            keep = [i for i in range(len(raw.rows)) if i not in dropped]
             raw.rows = [raw.rows[i] for i in keep]
             raw.lines = [raw.lines[i] for i in keep]
             return
@@ -333,6 +353,10 @@ class _Applier:
             self.trail.cells[(table.file, raw.lines[i], column.name)] = label
 
     def add_rows(self, label: str, raw: RawTable, rows: list[dict[str, Any]]) -> None:
+        if len(raw.rows) + len(rows) > MAX_ROWS:
+            self.fail(label, f"{len(rows):,} rows would take {raw.table.file} past "
+                             f"{MAX_ROWS:,} rows")
+            return
         known = {c.name for c in raw.table.columns}
         for k, row in enumerate(rows, start=1):
             unknown = [col for col in row if col not in known]
@@ -412,6 +436,8 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
         problems.append(Problem(label, None, None, "'change' must be an array of tables "
                                                    "([[change]])"))
         changes = []
+    if not _few_entries(doc, label, problems):
+        return None
     for n, change in enumerate(changes, start=1):
         if not isinstance(change, dict):
             applier.fail(f"change {n}", f"must be a table ([[change]] with table = ...), got "
@@ -420,6 +446,18 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
         applier.apply(n, change)
     decisions = read_decisions(label, doc.get("decision", []), problems)
     return Scenario(path.stem, path, base, str(description), raw, applier.trail, decisions)
+
+
+def _few_entries(doc: dict[str, Any], label: str, problems: list[Problem]) -> bool:
+    """Return whether the file has at most MAX_ENTRIES changes and decisions; report if not."""
+    ok = True
+    for key in ("change", "decision"):
+        entries = doc.get(key)
+        if isinstance(entries, list) and len(entries) > MAX_ENTRIES:
+            problems.append(Problem(label, None, None, f"{len(entries):,} [[{key}]] entries; at "
+                                                       f"most {MAX_ENTRIES:,} are read"))
+            ok = False
+    return ok
 
 
 def base_folder(path: Path, doc: dict[str, Any], problems: list[Problem]) -> Path | None:
