@@ -282,3 +282,24 @@ def test_frontier_refuses_bad_scales_with_exit_2(tmp_path, monkeypatch, capsys, 
 def test_load_inputs_is_unchanged_for_shipped_inputs():
     loaded = load_inputs(EXAMPLE)
     assert loaded.data.start_year == 2026 and len(loaded.data.facilities) == 9
+
+
+def test_a_discount_rate_that_shrinks_money_a_billion_fold_warns(example):
+    text = (example / "settings.toml").read_text()
+    text = text.replace("discount_rate = 0.03", "discount_rate = 1").replace(
+        "end_year = 2040", "end_year = 2060")
+    (example / "settings.toml").write_text(text)
+    with pytest.warns(ReePlanWarning, match=r"settings.toml, column discount_rate: at 1 over 34 "
+                                            r"years, a MUSD in 2060 counts 5.8e-11"):
+        load(example)
+
+
+def test_a_flood_of_problems_is_printed_in_part_and_counted(example):
+    with open(example / "demand.csv", "a") as fh:
+        fh.writelines(f"ghost{i},2030,1,x\n" for i in range(1500))
+    with pytest.raises(InputError) as info:
+        load(example)
+    report = info.value.report()
+    assert report.startswith("1,500 problems in the inputs:")
+    assert len(report.splitlines()) == 1002
+    assert report.splitlines()[-1] == "  ... and 500 more: 500 in demand.csv"

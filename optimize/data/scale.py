@@ -3,16 +3,20 @@
 Valid inputs can still be badly scaled: a capacity multiplied by 1e-7 in a scenario, a price
 typed in USD/t among prices in USD/kg. A solver works to absolute tolerances of about 1e-6
 to 1e-9, so like quantities (tonnages, prices, money, shares) whose largest and smallest
-nonzero values are more than RANGE_LIMIT apart, or a nonzero tonnage below SMALLEST_T, may
-give wrong or unstable plans. These are warnings (``ReePlanWarning``), not errors: the
-inputs may be meant, and the run goes on. Each names the file, row and column of the figure.
+nonzero values are more than RANGE_LIMIT apart, a nonzero tonnage below SMALLEST_T, or a
+discount rate that shrinks the last year's money RANGE_LIMIT-fold, may give wrong or
+unstable plans. These are warnings (``ReePlanWarning``), not errors: the inputs may be
+meant, and the run goes on. Each names the file, row and column of the figure. They are
+looked for only in inputs that passed validation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from optimize.data.load import Inputs
+from optimize.data.registry import SETTINGS
 from optimize.errors import Problem
 
 RANGE_LIMIT = 1e9
@@ -55,7 +59,22 @@ def scale_warnings(inputs: Inputs) -> list[Problem]:
         if unit == "t":
             found += tiny_tonnages(figures)
         found += range_warning(figures, unit)
-    return found
+    return found + discount_warning(inputs.settings)
+
+
+def discount_warning(settings: dict[str, Any]) -> list[Problem]:
+    """Return a warning when discounting shrinks the last year's money RANGE_LIMIT-fold."""
+    rate: float = settings["discount_rate"]
+    start: int = settings["start_year"]
+    end: int = settings["end_year"]
+    if end <= start:
+        return []
+    factor = (1 + rate) ** (start - end)
+    if factor >= 1 / RANGE_LIMIT:
+        return []
+    return [Problem(SETTINGS.file, None, "discount_rate", (
+        f"at {rate:g} over {end - start} years, a MUSD in {end} counts {factor:.1e} of one in "
+        f"{start}: money more than {RANGE_LIMIT:g} apart is more than the solver handles well"))]
 
 
 def nonzero_figures(inputs: Inputs, unit: str) -> list[Figure]:
