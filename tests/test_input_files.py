@@ -222,3 +222,10 @@ def test_a_path_that_is_neither_folder_nor_scenario_file(tmp_path):
 def test_toml_nested_too_deeply_is_a_problem_not_a_crash(example):
     (example / "settings.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
     expect(example, "settings.toml", "not valid TOML")
+
+
+def test_a_header_cell_without_a_name_says_which(example):
+    text = (example / "links.csv").read_text().splitlines()
+    (example / "links.csv").write_text(text[0] + ",,\n" + "\n".join(text[1:]) + "\n")
+    found = expect(example, "links.csv, row 1: column 4 of the header has no name")
+    assert not any("more than once" in p for p in found), found

@@ -274,12 +274,15 @@ def type_table(raw: RawTable, problems: list[Problem]) -> TypedTable:
         return TypedTable(table, present=False)
     known = {c.name for c in table.columns}
     header = raw.header
-    for name in header:
-        if name not in known:
+    for i, name in enumerate(header, start=1):
+        if name == "":
+            problems.append(Problem(table.file, 1, None, f"column {i} of the header has no "
+                                                         "name"))
+        elif name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.append(Problem(table.file, 1, name, f"unknown column{hint}"))
-    for dup in sorted(name for name, n in Counter(header).items() if n > 1):
+    for dup in sorted(name for name, n in Counter(header).items() if n > 1 and name):
         problems.append(Problem(table.file, 1, dup, "column appears more than once"))
     for column in table.columns:
         if column.name not in header and column.required:
