@@ -10,11 +10,14 @@ import argparse
 import os
 import sys
 import traceback
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from optimize.data.registry import SOLVERS
-from optimize.errors import InputError, SolverUnavailable
+from optimize.data.load import check_value, parse_cell
+from optimize.data.registry import SETTINGS, SOLVERS, Column, year_column
+from optimize.errors import InputError, ReePlanWarning, SolverUnavailable
 
 EXIT_SOLVED, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -34,15 +37,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--mode", choices=("min_subsidy", "max_coverage"),
                    help="objective (default: settings.toml)")
     _solver_argument(s)
-    s.add_argument("--time-limit", type=float, metavar="S", help="solver time limit, seconds")
-    s.add_argument("--mip-gap", type=float, metavar="G", help="relative MIP gap, e.g. 1e-4")
-    s.add_argument("--threads", type=int, metavar="N", help="solver threads")
+    s.add_argument("--time-limit", type=setting_flag("solver.time_limit_s"), metavar="S",
+                   help="solver time limit, seconds")
+    s.add_argument("--mip-gap", type=setting_flag("solver.mip_gap"), metavar="G",
+                   help="relative MIP gap, e.g. 1e-4")
+    s.add_argument("--threads", type=setting_flag("solver.threads"), metavar="N",
+                   help="solver threads")
     s.add_argument("--write-lp", type=Path, metavar="FILE",
                    help="also write the model (min_subsidy objective) as an LP file")
     s.add_argument("--no-report", action="store_true", help="do not write report.html")
     r = sub.add_parser("report", help="write report.html for a run, compare or frontier folder")
     r.add_argument("folder", type=Path, help="e.g. results/baseline")
-    r.add_argument("--year", type=int, help="year of the material-flow diagram (default: last)")
+    r.add_argument("--year", type=bounded_flag(year_column("year", "")),
+                   help="year of the material-flow diagram (default: last)")
     c = sub.add_parser("compare", help="solve scenarios in parallel and compare them side by side")
     c.add_argument("scenarios", type=Path, nargs="+", help="inputs folders or scenario files")
     c.add_argument("--mode", choices=("min_subsidy", "max_coverage"))
@@ -57,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code."""
+    warnings.formatwarning = format_warning
     args = _parser().parse_args(argv)
     try:
         if args.command == "validate":
@@ -89,6 +97,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {type(exc).__name__}: {exc}\n(this is a bug in ree-plan; run with "
               "--debug for details)", file=sys.stderr)
         return EXIT_FAILED
+
+
+_FORMAT_WARNING = warnings.formatwarning
+
+
+def format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                   line: str | None = None) -> str:
+    """Return ``warning: <message>`` for ree-plan's own warnings, Python's format otherwise."""
+    if issubclass(category, ReePlanWarning):
+        return f"warning: {message}\n"
+    return _FORMAT_WARNING(message, category, filename, lineno, line)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -183,9 +202,10 @@ def format_summary(s: dict[str, Any], out: Path) -> str:
     if s.get("objective_musd") is None:
         lines.append(f"no plan; summary written to {out / 'summary.json'}")
         return "\n".join(lines)
-    gap = s.get("mip_gap") or 0.0
+    gap = s.get("mip_gap")
+    gap_text = f"{gap:.2%}" if gap is not None else "unknown"
     lines.append(f"subsidy NPV: {s['subsidy_npv_musd']:,.1f} MUSD   shortfall penalty NPV: "
-                 f"{s['penalty_npv_musd']:,.1f} MUSD   gap: {gap:.2%}")
+                 f"{s['penalty_npv_musd']:,.1f} MUSD   gap: {gap_text}")
     lines.append("funded:" if s["funded"] else "funded: nothing")
     for f in s["funded"]:
         lines.append(f"  {f['facility']:<32} FID {f['fid_year']}  first output "
@@ -208,14 +228,39 @@ def format_summary(s: dict[str, Any], out: Path) -> str:
 
 def _sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="sweep name: results/<kind>-<name>/")
-    p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
+    p.add_argument("--workers", type=bounded_flag(WORKERS), default=2,
+                   help="local worker processes (default 2)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on an existing dask.distributed scheduler instead")
     p.add_argument("--resume", action="store_true",
                    help="keep finished runs of an interrupted sweep; solve only what is missing")
     _solver_argument(p)
-    p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit per solve")
-    p.add_argument("--mip-gap", type=float, metavar="G", help="relative MIP gap")
+    p.add_argument("--time-limit", type=setting_flag("solver.time_limit_s"), metavar="S",
+                   help="solver time limit per solve")
+    p.add_argument("--mip-gap", type=setting_flag("solver.mip_gap"), metavar="G",
+                   help="relative MIP gap")
+
+
+#: ``--workers``: local worker processes, one solve each at a time.
+WORKERS = Column("workers", "int", lower=1, upper=256)
+
+
+def setting_flag(name: str) -> Callable[[str], Any]:
+    """Return an argparse type reading a flag as settings.toml's ``name``, within its bounds."""
+    return bounded_flag(SETTINGS.column(name))
+
+
+def bounded_flag(column: Column) -> Callable[[str], Any]:
+    """Return an argparse type reading a flag as a cell of ``column``: type, bounds, finite."""
+
+    def parse(text: str) -> Any:
+        value, why = parse_cell(text.strip(), column)
+        why = why or check_value(value, column)
+        if why is not None:
+            raise argparse.ArgumentTypeError(why)
+        return value
+
+    return parse
 
 
 def _solver_argument(p: argparse.ArgumentParser) -> None:

@@ -6,13 +6,31 @@ files in docs/ are stale or a constraint family has no math.
 
 from __future__ import annotations
 
+import csv
 import inspect
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from optimize.data.registry import TABLES, Column
+from optimize.data.registry import (
+    MAX_CAPACITY_T,
+    MAX_COLUMNS,
+    MAX_ENTRIES,
+    MAX_FILE_BYTES,
+    MAX_KG_PER_UNIT,
+    MAX_MUSD,
+    MAX_ROW_CHARS,
+    MAX_ROWS,
+    MAX_TOML_BYTES,
+    MAX_UNITS,
+    MAX_USD_PER_KG,
+    TABLES,
+    YEAR_MAX,
+    YEAR_MIN,
+    Column,
+)
+from optimize.data.scale import RANGE_LIMIT, SMALLEST_T
 from optimize.model import CONSTRAINT_FAMILIES
 from optimize.model.finance import objective
 
@@ -156,6 +174,30 @@ def _required(c: Column) -> str:
     return "no"
 
 
+FILES_NOTE = f"""\
+**Files.** Only regular files are read (a folder, a pipe or a device where a file should be is
+an error, as is a file that cannot be read), each at most {MAX_FILE_BYTES // 2**20} MB for a
+CSV table and {MAX_TOML_BYTES // 2**20} MB for `settings.toml` or a scenario file, in UTF-8
+with or without a byte order mark (a byte that is not UTF-8 is an error naming its line). A
+table has at most {MAX_COLUMNS} columns and {MAX_ROWS:,} rows, a row at most
+{MAX_ROW_CHARS:,} characters and a cell at most {csv.field_size_limit():,}. A quoted cell may
+hold a line break only in free text (`source`, `notes`), where it is kept; anywhere else it
+is an error, as is a quote that is never closed. A scenario file has at most {MAX_ENTRIES:,}
+`[[change]]` and {MAX_ENTRIES:,} `[[decision]]` entries.
+""".replace("\n", " ").strip() + "\n"
+
+LIMITS_NOTE = f"""\
+**Bounds.** Years are {YEAR_MIN}-{YEAR_MAX} everywhere. Magnitudes are bounded far above any
+real figure, where the solver's arithmetic would fail: capacities and offers at
+{MAX_CAPACITY_T:g} t/yr (more is almost always kg typed as t), money at {MAX_MUSD:g} MUSD (a
+trillion dollars), prices and costs at {MAX_USD_PER_KG:g} USD/kg, demand at {MAX_UNITS:g}
+units a year of at most {MAX_KG_PER_UNIT:g} kg each. Valid inputs whose like quantities
+(tonnages, USD/kg, MUSD, shares) span more than {RANGE_LIMIT:g} from the smallest nonzero to
+the largest, or with a nonzero tonnage below {SMALLEST_T:g} t, get a warning naming the
+figure: the solver may not handle them well.
+""".replace("\n", " ").strip() + "\n"
+
+
 def inputs_reference() -> str:
     """Return the text of docs/inputs.md."""
     parts = ["# Input tables\n",
@@ -164,11 +206,13 @@ def inputs_reference() -> str:
              "`settings.toml` and the CSV files below (UTF-8, a header row, one fact per row). "
              "Rows are counted as a spreadsheet shows them: the header is row 1. Lists are "
              "separated by `;`. A blank optional cell takes the default shown; a blank "
-             "required cell, NaN or infinity is an error.\n"]
+             "required cell, NaN or infinity is an error.\n",
+             FILES_NOTE, LIMITS_NOTE]
     for t in TABLES:
         optional = " (optional)" if t.optional else ""
         key = f" Key: {', '.join(t.key)}." if t.key else ""
-        parts.append(f"## `{t.file}`{optional}\n\n{t.description}{key}\n")
+        rows = " At least one row is needed." if t.needs_rows else ""
+        parts.append(f"## `{t.file}`{optional}\n\n{t.description}{key}{rows}\n")
         parts.append("| column | type | unit | required | bounds | meaning |")
         parts.append("|---|---|---|---|---|---|")
         for c in t.columns:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+
+#: At most so many problems are printed; the rest are counted by file.
+MAX_REPORTED = 1000
 
 
 class ReePlanWarning(UserWarning):
@@ -39,11 +43,20 @@ class InputError(Exception):
         self.problems = sorted(set(problems), key=_problem_order)
         super().__init__(self.report())
 
-    def report(self) -> str:
-        """Return every problem, one per line, with a count."""
+    def report(self, limit: int = MAX_REPORTED) -> str:
+        """Return every problem, one per line, with a count (past ``limit``, a count by file).
+
+        Inputs broken throughout (a whole table shifted by a column) give a problem per
+        cell; the first ``limit`` say what is wrong, the count says where the rest are.
+        """
         n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in the inputs:"
-        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+        head = f"{n:,} problem{'s' if n != 1 else ''} in the inputs:"
+        lines = [head, *(f"  {p}" for p in self.problems[:limit])]
+        if n > limit:
+            rest = Counter(p.file for p in self.problems[limit:])
+            lines.append(f"  ... and {n - limit:,} more: " + ", ".join(
+                f"{count:,} in {file}" for file, count in sorted(rest.items())))
+        return "\n".join(lines)
 
 
 def _problem_order(p: Problem) -> tuple[str, int, str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 from pyomo.environ import ConcreteModel
 
 from optimize.data.checks import LoadedInputs, load_inputs
+from optimize.data.load import setting_problem
 from optimize.data.modeldata import ModelData
+from optimize.errors import InputError, Problem
 from optimize.model import build_model, extensions
 from optimize.model.parameters import StructureChanged
 from optimize.results.marginals import marginals_summary, marginals_table
@@ -36,11 +39,32 @@ class RunResult:
         return Status(self.summary["status"])
 
 
+#: The settings.toml setting that each overridable SolveOptions field stands for.
+OVERRIDABLE = {"mode": "mode", "time_limit_s": "solver.time_limit_s", "mip_gap": "solver.mip_gap",
+               "threads": "solver.threads", "solver": "solver.name"}
+
+
 def options_for(data: ModelData, **overrides: Any) -> SolveOptions:
-    """Return the solve options of settings.toml with any non-None overrides applied."""
+    """Return the solve options of settings.toml with any non-None overrides applied.
+
+    Overrides obey the bounds that settings.toml does (InputError otherwise).
+    """
+    check_overrides(overrides)
     base = SolveOptions(mode=data.mode, time_limit_s=data.time_limit_s, mip_gap=data.mip_gap,
                         threads=data.threads, solver=data.solver)
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def check_overrides(overrides: dict[str, Any]) -> None:
+    """Raise InputError if an override breaks the bounds of its setting in the registry."""
+    problems = []
+    for name, value in overrides.items():
+        setting = OVERRIDABLE.get(name)
+        why = None if value is None or setting is None else setting_problem(setting, value)
+        if why is not None:
+            problems.append(Problem("solve options", None, name, why))
+    if problems:
+        raise InputError(problems)
 
 
 class ModelCache:
@@ -114,10 +138,28 @@ def solve_model(loaded: LoadedInputs, model: SolverModel, build_seconds: float,
     summary = make_summary(loaded, built, result, model.options, tables, build_seconds)
     summary["extensions"] = extensions(built)
     summary.update(tag or {})
+    summary = finite_or_null(summary)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         write_run(out_path, summary, tables, before_swap=_write_report if report else None)
     return RunResult(summary, tables, out_path, loaded.data, built)
+
+
+def finite_or_null(value: Any) -> Any:
+    """Return ``value`` with every NaN or infinite number, however nested, made ``None``.
+
+    summary.json is strict JSON: a solver's infinite gap (no bound yet) is ``null``, not
+    ``Infinity``, which JSON readers other than Python's refuse.
+    """
+    if isinstance(value, dict):
+        return {k: finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite_or_null(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(finite_or_null(v) for v in value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _write_report(folder: Path) -> None:

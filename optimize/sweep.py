@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import shutil
 import sys
 import threading
@@ -293,7 +294,7 @@ def require_solvers(scenarios: list[str | Path], overrides: dict[str, Any]) -> N
     names = {overrides["solver"]} if overrides.get("solver") else set()
     if not names:
         for path in scenarios:
-            with contextlib.suppress(InputError):
+            with contextlib.suppress(Exception):  # whatever stops it, its worker reports it
                 names.add(load_inputs(path).data.solver)
     for name in sorted(names):
         require(name)
@@ -307,13 +308,14 @@ def same_structure_together(scenarios: list[Named]) -> list[Named]:
 
     Workers take jobs in order and keep their last model, so neighbours that share a
     structure update it instead of rebuilding. Reading and validating a scenario takes a
-    few ms at the baseline's size; one that does not load is left where it is.
+    few ms at the baseline's size; one that does not load, for whatever reason, is left
+    where it is, for its worker to report as a row of the comparison.
     """
     groups: list[tuple[ModelData | None, list[Named]]] = []
     for name, path in scenarios:
         try:
             data: ModelData | None = load_inputs(path).data
-        except InputError:
+        except Exception:  # noqa: BLE001 - whatever stops it, its worker reports it
             data = None
         for key, members in groups:
             if data is not None and key is not None and same_structure(key, data):
@@ -388,16 +390,39 @@ def decisions_cost_cell(summary: dict[str, Any]) -> float | str | None:
 
 # -- frontier -----------------------------------------------------------------------------
 
+#: At most so many budget scales in a frontier, each at most MAX_SCALE times the budgets.
+MAX_SCALES = 1000
+MAX_SCALE = 1e6
+
+
 def parse_scales(text: str) -> list[float]:
-    """Return the scales of ``START:STOP:STEP`` (STOP included), e.g. ``0:2:0.1``."""
+    """Return the scales of ``START:STOP:STEP`` (STOP included), e.g. ``0:2:0.1``.
+
+    Refuses (ValueError) what is not three finite numbers with 0 <= START <= STOP <=
+    MAX_SCALE and STEP > 0, more than MAX_SCALES scales, and scales so close that two share
+    a run folder name (``scale_key``).
+    """
+    parts = text.split(":")
     try:
-        start, stop, step = (float(x) for x in text.split(":"))
+        start, stop, step = (float(x) for x in parts)
     except ValueError as exc:
         raise ValueError(f"--budget-scale must be START:STOP:STEP, got {text!r}") from exc
+    if not all(math.isfinite(v) for v in (start, stop, step)):
+        raise ValueError(f"--budget-scale {text!r}: START, STOP and STEP must be finite numbers")
     if step <= 0 or stop < start or start < 0:
         raise ValueError(f"--budget-scale {text!r}: need 0 <= START <= STOP and STEP > 0")
-    n = int(round((stop - start) / step))
-    return [round(start + i * step, 10) for i in range(n + 1)]
+    if stop > MAX_SCALE:
+        raise ValueError(f"--budget-scale {text!r}: STOP must be at most {MAX_SCALE:g} (a "
+                         "budget scaled further is unlimited in effect)")
+    steps = (stop - start) / step
+    if not steps < MAX_SCALES - 0.5:
+        raise ValueError(f"--budget-scale {text!r} gives {steps + 1:,.3g} scales; at most "
+                         f"{MAX_SCALES:,} (take a larger STEP)")
+    scales = [round(start + i * step, 10) for i in range(int(round(steps)) + 1)]
+    if len({scale_key(s) for s in scales}) < len(scales):
+        raise ValueError(f"--budget-scale {text!r}: scales closer than 0.01 would share a run "
+                         f"folder ({scale_key(scales[0])}, ...); take a STEP of at least 0.01")
+    return scales
 
 
 def frontier(inputs: str | Path, scales: list[float], out: Path, workers: int = 2,

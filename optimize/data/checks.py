@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,10 +22,14 @@ from optimize.data.modeldata import (
     frozen,
 )
 from optimize.data.registry import SETTINGS, STAGES
+from optimize.data.scale import scale_warnings
 from optimize.data.scenario import Trail, read_scenario
-from optimize.errors import InputError, Problem
+from optimize.errors import InputError, Problem, ReePlanWarning
 from optimize.model.network import RESERVED_NAMES
 
+#: The table that lists each kind of name a column may refer to.
+REFERENCED = {"element": "elements", "facility": "facilities", "grade": "grades",
+              "program": "programs"}
 NEXT_STAGE = dict(zip(STAGES, STAGES[1:], strict=False))
 SHARE_TOLERANCE = 1e-9
 
@@ -53,7 +58,13 @@ class _Checker:
 
     def reference(self, table: TypedTable, line: int, column: str, value: Any,
                   known: set[str] | dict[str, Any], what: str) -> bool:
-        """Report ``value`` when it is not a known ``what``; return whether it is known."""
+        """Report ``value`` when it is not a known ``what``; return whether it is known.
+
+        When the table of ``what``s could not be read (reported already), nothing is known
+        and nothing is reported: every reference would be a problem only because of it.
+        """
+        if not self.inputs[REFERENCED[what]].present:
+            return False
         if value is None or value in known:
             return value is not None
         close = difflib.get_close_matches(str(value), sorted(known), n=1)
@@ -197,8 +208,8 @@ class _Checker:
                 first[k] = min(first.get(k, r["year"]), r["year"])
         if not t.present or self.start is None:
             return
-        needed = [("oxide", e) for e in sorted(self.elements)]
-        needed += [("metal", e) for e in sorted(self.elements)]
+        elements = sorted(self.elements) if self.inputs["elements"].present else []
+        needed = [("oxide", e) for e in elements] + [("metal", e) for e in elements]
         needed += [("magnet", g) for g in sorted(self.grades)]
         for commodity, item in needed:
             year = first.get((commodity, item))
@@ -348,10 +359,27 @@ class LoadedInputs:
         return replace(self, data=replace(self.data, decisions=()))
 
 
+def is_scenario_file(path: Path) -> bool:
+    """Return whether ``path`` names a scenario file (``.toml``, in any case)."""
+    return path.suffix.lower() == ".toml"
+
+
 def scenario_name(path: str | Path) -> str:
     """Return the name of an inputs folder or scenario file (its results folder name)."""
     path = Path(path)
-    return path.stem if path.suffix == ".toml" else path.resolve().name
+    return path.stem if is_scenario_file(path) else path.resolve().name
+
+
+def _path_kind(path: Path) -> str:
+    """Return ``folder``, ``scenario``, ``missing`` or ``other`` for an inputs path."""
+    try:
+        if path.is_dir():
+            return "folder"
+        if is_scenario_file(path):
+            return "scenario"
+        return "other" if path.exists() or path.is_symlink() else "missing"
+    except (OSError, ValueError):  # a name too long, ...
+        return "missing"
 
 
 def load_inputs(path: str | Path) -> LoadedInputs:
@@ -365,7 +393,8 @@ def load_inputs(path: str | Path) -> LoadedInputs:
     trail: Trail | None = None
     meta = None
     given: list[GivenDecision] = []
-    if path.suffix == ".toml" and path.is_file():
+    kind = _path_kind(path)
+    if kind == "scenario" and (path.exists() or path.is_symlink()):
         scenario = read_scenario(path, problems)
         if scenario is None:
             raise InputError(problems)
@@ -373,8 +402,11 @@ def load_inputs(path: str | Path) -> LoadedInputs:
         given = scenario.decisions
         meta = {"file": str(path), "base": str(scenario.base),
                 "description": scenario.description}
-    elif path.is_dir():
+    elif kind == "folder":
         raw, folder = read_raw_inputs(path, problems), path
+    elif kind == "other":
+        raise InputError([Problem(str(path), None, None, "is neither an inputs folder nor a "
+                                                         "scenario file (.toml)")])
     else:
         raise InputError([Problem(str(path), None, None,
                                   "inputs folder or scenario file not found")])
@@ -382,6 +414,8 @@ def load_inputs(path: str | Path) -> LoadedInputs:
     decisions = check_inputs(inputs, problems, given)
     if problems:
         raise InputError([trail.locate(p) for p in problems] if trail else problems)
+    for p in scale_warnings(inputs):
+        warnings.warn(str(trail.locate(p) if trail else p), ReePlanWarning, stacklevel=2)
     return LoadedInputs(to_model_data(inputs, decisions), scenario_name(path), raw.sha256(),
                         meta)
 

@@ -5,14 +5,27 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
+import io
 import math
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optimize.data.registry import CSV_TABLES, SETTINGS, Column, Table
+from optimize.data.files import FileMissing, FileProblem, read_text
+from optimize.data.registry import (
+    CSV_TABLES,
+    MAX_COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_ROW_CHARS,
+    MAX_ROWS,
+    MAX_TOML_BYTES,
+    SETTINGS,
+    Column,
+    Table,
+)
 from optimize.errors import Problem
 
 
@@ -55,30 +68,31 @@ def parse_cell(text: str, column: Column) -> tuple[Any, str | None]:
         return _parse_number(text, kind)
     items = [part.strip() for part in text.split(";")]
     if any(part == "" for part in items):
-        return None, f"empty item in the list {text!r} (items are separated by ';')"
+        return None, f"empty item in the list {brief(text)} (items are separated by ';')"
     if kind == "list":
         return tuple(items), None
     numbers = []
     for part in items:
         value, why = _parse_number(part, "float")
         if why:
-            return None, f"{why} in the list {text!r}"
+            return None, f"{why} in the list {brief(text)}"
         numbers.append(value)
     return tuple(numbers), None
 
 
 def _parse_number(text: str, kind: str) -> tuple[Any, str | None]:
     if text.lower() in _NAN_WORDS:
-        return None, f"{text!r} is not a number (NaN and infinity are not allowed)"
+        return None, f"{brief(text)} is not a number (NaN and infinity are not allowed)"
     try:
         value = float(text)
     except ValueError:
-        return None, f"expected {'a whole number' if kind == 'int' else 'a number'}, got {text!r}"
+        what = "a whole number" if kind == "int" else "a number"
+        return None, f"expected {what}, got {brief(text)}"
     if not math.isfinite(value):
-        return None, f"{text!r} is not a finite number"
+        return None, f"{brief(text)} is not a finite number"
     if kind == "int":
         if value != int(value):
-            return None, f"expected a whole number, got {text!r}"
+            return None, f"expected a whole number, got {brief(text)}"
         return int(value), None
     return value, None
 
@@ -88,9 +102,10 @@ def check_value(value: Any, column: Column) -> str | None:
     values = value if isinstance(value, tuple) else (value,)
     for v in values:
         if column.choices is not None and v not in column.choices:
-            return f"{v!r} is not one of {', '.join(column.choices)}{_did_you_mean(v, column)}"
+            return (f"{brief(v)} is not one of {', '.join(column.choices)}"
+                    f"{_did_you_mean(v, column)}")
         if column.pattern is not None and not re.match(column.pattern, str(v)):
-            return f"{v!r} is not a two-letter upper-case ISO country code"
+            return f"{brief(v)} is not a two-letter upper-case ISO country code"
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             why = _bound_problem(float(v), column)
             if why:
@@ -103,6 +118,8 @@ def check_value(value: Any, column: Column) -> str | None:
 def _bound_problem(v: float, column: Column) -> str | None:
     lo, hi = column.lower, column.upper
     if lo is not None and (v < lo or (column.lower_open and v == lo)):
+        if column.unit == "year" and hi is not None:
+            return f"year {v:g} is outside {lo:g}-{hi:g}"
         if lo == 0 and not column.lower_open:
             return f"must not be negative, got {v:g}"
         op = ">" if column.lower_open else ">="
@@ -110,7 +127,10 @@ def _bound_problem(v: float, column: Column) -> str | None:
     if hi is not None and v > hi:
         if column.name == "capacity_t" or column.name == "max_t":
             return (f"{v:g} t is above {hi:g} t; such a figure is almost always kg typed as t")
-        return f"must be <= {hi:g}, got {v:g}"
+        if column.unit == "year" and lo is not None:
+            return f"year {v:g} is outside {lo:g}-{hi:g}"
+        unit = f" {column.unit}" if column.unit else ""
+        return f"must be <= {hi:g}{unit}, got {v:g}"
     return None
 
 
@@ -132,35 +152,119 @@ class RawTable:
 
 def read_raw(folder: Path, table: Table, problems: list[Problem]) -> RawTable:
     """Read one CSV file as text cells; file-level problems are appended to ``problems``."""
-    path = folder / table.file
-    if not path.exists():
+    try:
+        text = read_text(folder / table.file, MAX_FILE_BYTES)
+    except FileMissing:
         if not table.optional:
             problems.append(Problem(table.file, None, None, "file is missing"))
         return RawTable(table, present=False)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(table.file, None, None, f"not UTF-8 text ({exc.reason})"))
+    except FileProblem as exc:
+        problems.append(Problem(table.file, exc.line, None, exc.message))
         return RawTable(table, present=False)
-    reader = csv.reader(text.splitlines())
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        problems.append(Problem(table.file, None, None, "file is empty (no header row)"))
-        return RawTable(table, present=False)
-    raw = RawTable(table, header)
-    for cells in reader:
-        line = reader.line_num
+    return parse_csv(text, table, problems)
+
+
+class _RowTooLong(Exception):
+    """A row of a table runs past MAX_ROW_CHARS characters."""
+
+
+class _Lines:
+    """The lines of a text for ``csv.reader``, line breaks kept, each row at most so long.
+
+    Only a line feed, a carriage return or both end a line (not the other characters that
+    ``str.splitlines`` splits on), so a quoted cell keeps its line breaks. Call
+    ``start_row`` before each row is read; a row longer than MAX_ROW_CHARS raises
+    _RowTooLong.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = io.StringIO(text, newline="")
+        self._chars = 0
+
+    def start_row(self) -> None:
+        """Start counting the characters of a new row."""
+        self._chars = 0
+
+    def __iter__(self) -> _Lines:
+        """Return the iterator itself."""
+        return self
+
+    def __next__(self) -> str:
+        """Return the next line, or raise _RowTooLong once the row is too long."""
+        line = self._text.readline(MAX_ROW_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self._chars += len(line)
+        if self._chars > MAX_ROW_CHARS:
+            raise _RowTooLong
+        return line
+
+
+def parse_csv(text: str, table: Table, problems: list[Problem]) -> RawTable:
+    """Split the text of one CSV file into a header and rows of stripped text cells.
+
+    A row that cannot be read (a cell or row over the limits, a quote never closed or
+    followed by more text) is a problem naming its row, and the rest of the file is not
+    read; a table with more than MAX_ROWS rows or MAX_COLUMNS columns is not read. A table
+    not read in full counts as unread (``present`` false), so that the rows it lost do not
+    show up as problems elsewhere.
+    """
+    lines = _Lines(text)
+    reader = csv.reader(lines, strict=True)
+    raw = RawTable(table)
+    header_read = False
+    while True:
+        row = reader.line_num + 1
+        lines.start_row()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except (csv.Error, _RowTooLong) as exc:
+            problems.append(Problem(table.file, row, None, f"{_unreadable_row(exc)}; the rest "
+                                                           "of the file is not read"))
+            return RawTable(table, present=False)
+        if not header_read:
+            header_read = True
+            raw.header = [h.strip() for h in cells]
+            if len(raw.header) > MAX_COLUMNS:
+                problems.append(Problem(table.file, 1, None, f"the header has {len(cells):,} "
+                                        f"columns; at most {MAX_COLUMNS} are read"))
+                return RawTable(table, present=False)
+            continue
         if not any(c.strip() for c in cells):
             continue
-        if len(cells) > len(header):
-            problems.append(Problem(table.file, line, None,
-                                    f"{len(cells)} cells but the header has {len(header)}"))
+        if len(cells) > len(raw.header):
+            problems.append(Problem(table.file, row, None,
+                                    f"{len(cells):,} cells but the header has {len(raw.header)}"))
             continue
+        if len(raw.rows) == MAX_ROWS:
+            problems.append(Problem(table.file, row, None, f"more than {MAX_ROWS:,} rows; "
+                                    "the file is not read"))
+            return RawTable(table, present=False)
         raw.rows.append({name: (cells[i].strip() if i < len(cells) else "")
-                         for i, name in enumerate(header)})
-        raw.lines.append(line)
+                         for i, name in enumerate(raw.header)})
+        raw.lines.append(row)
+    if not header_read:
+        problems.append(Problem(table.file, None, None, "file is empty (no header row)"))
+        return RawTable(table, present=False)
     return raw
+
+
+def _unreadable_row(exc: Exception) -> str:
+    """Return why ``csv.reader`` could not read a row, in the terms of the file."""
+    if isinstance(exc, _RowTooLong):
+        return f"the row is longer than {MAX_ROW_CHARS:,} characters"
+    why = str(exc)
+    if "field larger than field limit" in why:
+        return f"a cell is longer than {csv.field_size_limit():,} characters"
+    if "unexpected end of data" in why:
+        return "a quoted cell opened in this row is never closed (a quote inside a quoted " \
+               "cell is written as two quotes)"
+    if "expected after" in why:
+        return "a quoted cell is followed by more text before the next comma (a quote " \
+               "inside a quoted cell is written as two quotes)"
+    return f"cannot be read as CSV ({why})"
 
 
 def type_table(raw: RawTable, problems: list[Problem]) -> TypedTable:
@@ -170,12 +274,15 @@ def type_table(raw: RawTable, problems: list[Problem]) -> TypedTable:
         return TypedTable(table, present=False)
     known = {c.name for c in table.columns}
     header = raw.header
-    for name in header:
-        if name not in known:
+    for i, name in enumerate(header, start=1):
+        if name == "":
+            problems.append(Problem(table.file, 1, None, f"column {i} of the header has no "
+                                                         "name"))
+        elif name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.append(Problem(table.file, 1, name, f"unknown column{hint}"))
-    for dup in sorted({h for h in header if header.count(h) > 1}):
+    for dup in sorted(name for name, n in Counter(header).items() if n > 1 and name):
         problems.append(Problem(table.file, 1, dup, "column appears more than once"))
     for column in table.columns:
         if column.name not in header and column.required:
@@ -187,6 +294,9 @@ def type_table(raw: RawTable, problems: list[Problem]) -> TypedTable:
         typed.lines.append(line)
         problems.extend(found)
     _check_keys(typed, problems)
+    if table.needs_rows and not typed.rows:
+        problems.append(Problem(table.file, None, None, "has no rows (only a header); at least "
+                                                        "one row is needed"))
     return typed
 
 
@@ -221,7 +331,7 @@ def _type_row(raw: dict[str, str], table: Table, line: int,
             row[column.name] = column.default
             continue
         value, why = parse_cell(text, column)
-        why = why or check_value(value, column)
+        why = line_break_problem(text, column) or why or check_value(value, column)
         if why:
             problems.append(Problem(table.file, line, column.name, why))
         row[column.name] = None if why else value
@@ -239,6 +349,20 @@ def _type_row(raw: dict[str, str], table: Table, line: int,
     return row
 
 
+def line_break_problem(text: str, column: Column) -> str | None:
+    """Return why a cell may not hold its line break (only free-text columns may), or None."""
+    if column.multiline or ("\n" not in text and "\r" not in text):
+        return None
+    return (f"{brief(text)} holds a line break (a quoted cell spanning lines); only free "
+            "text (source, notes) may")
+
+
+def brief(value: Any, limit: int = 60) -> str:
+    """Return ``repr(value)``, cut to about ``limit`` characters for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def _check_keys(typed: TypedTable, problems: list[Problem]) -> None:
     seen: dict[tuple[Any, ...], int] = {}
     key = typed.table.key
@@ -254,16 +378,31 @@ def _check_keys(typed: TypedTable, problems: list[Problem]) -> None:
             seen[k] = line
 
 
-def read_raw_settings(folder: Path, problems: list[Problem]) -> dict[str, Any] | None:
-    """Read ``settings.toml`` into a flat dict (``solver.x`` for the ``[solver]`` table)."""
-    path = folder / SETTINGS.file
-    if not path.exists():
-        problems.append(Problem(SETTINGS.file, None, None, "file is missing"))
+def read_toml(path: Path, label: str, problems: list[Problem]) -> dict[str, Any] | None:
+    """Return the TOML document at ``path``, or ``None`` with a problem saying why not.
+
+    ``label`` names the file in problems. The file is read as every input is
+    (``optimize.data.files``: a regular file, UTF-8 with or without a byte order mark).
+    """
+    try:
+        text = read_text(path, MAX_TOML_BYTES)
+    except FileProblem as exc:
+        problems.append(Problem(label, exc.line, None, exc.message))
         return None
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        problems.append(Problem(SETTINGS.file, None, None, f"not valid TOML: {exc}"))
+        return tomllib.loads(text)
+    except ValueError as exc:  # TOMLDecodeError, or a number too long for Python
+        problems.append(Problem(label, None, None, f"not valid TOML: {exc}"))
+    except RecursionError:
+        problems.append(Problem(label, None, None, "not valid TOML: arrays or tables nested "
+                                                   "too deeply"))
+    return None
+
+
+def read_raw_settings(folder: Path, problems: list[Problem]) -> dict[str, Any] | None:
+    """Read ``settings.toml`` into a flat dict (``solver.x`` for the ``[solver]`` table)."""
+    doc = read_toml(folder / SETTINGS.file, SETTINGS.file, problems)
+    if doc is None:
         return None
     flat: dict[str, Any] = {}
     for key, value in doc.items():
@@ -272,6 +411,25 @@ def read_raw_settings(folder: Path, problems: list[Problem]) -> dict[str, Any] |
         else:
             flat[key] = value
     return flat
+
+
+def setting_problem(name: str, value: Any) -> str | None:
+    """Return why ``value`` breaks the registry's type and bounds for setting ``name``, or None.
+
+    For values given in code or on the command line rather than in settings.toml: a number
+    must be finite (and whole for a whole-number setting), text one of the choices.
+    """
+    column = SETTINGS.column(name)
+    if column.kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"must be a number, got {brief(value)}"
+        if not math.isfinite(value):
+            return f"must be a finite number, got {value}"
+        if column.kind == "int" and value != int(value):
+            return f"must be a whole number, got {value}"
+    elif not isinstance(value, str):
+        return f"must be text, got {brief(value)}"
+    return check_value(value, column)
 
 
 def type_settings(flat: dict[str, Any] | None, problems: list[Problem]) -> dict[str, Any]:

@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 STAGES = ("mine", "separation", "metal", "magnet")
 PROVENANCES = ("clean", "tainted")
 #: The MIP solvers a run may name (settings.toml ``[solver] name``, ``--solver``).
 SOLVERS = ("highs", "scip", "cbc", "gurobi", "cplex")
+
+#: Years anywhere in the inputs: far wider than any plan, narrow enough that a year typed
+#: wrong (-1e15, 20300) is an error at once rather than a loop over the years in between.
+YEAR_MIN, YEAR_MAX = 1900, 2200
+#: Magnitude bounds, each far above any real figure and below what the solver can still
+#: handle: HiGHS takes matrix values up to 1e15 and treats bounds and costs from 1e20 as
+#: infinite, and a model's coefficients are these figures multiplied by each other (a price
+#: times a tonnage, a capacity times a ramp share). A capacity above 1e7 t (10 Mt a year,
+#: more than the world's rare-earth output) is almost always kg typed as t.
 MAX_CAPACITY_T = 1e7
+#: Money in MUSD: 1e6 MUSD is a trillion US dollars, a thousand times the largest project.
+MAX_MUSD = 1e6
+#: Prices and costs in USD/kg: 1e7 USD/kg is ten thousand times the dearest rare earth.
+MAX_USD_PER_KG = 1e7
+#: Units built in a year (1e9) and kg of magnet in a unit (1e6 kg, a thousand tonnes).
+MAX_UNITS = 1e9
+MAX_KG_PER_UNIT = 1e6
+
+#: What is read at all: regular files only (not folders, devices, pipes), at most this
+#: many bytes per CSV table and per TOML file, this many characters in a row of a table,
+#: this many columns in a header and this many rows in a table. The largest synthetic
+#: benchmark (benchmarks/generate.py, size L, 800 facilities) has 1,421 rows in its largest
+#: table and a model that takes 5 GB to solve: the row limit is 70 times that.
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_TOML_BYTES = 20 * 1024 * 1024
+MAX_ROW_CHARS = 1_000_000
+MAX_COLUMNS = 100
+MAX_ROWS = 100_000
+#: A scenario file: at most this many [[change]] and this many [[decision]] entries (the
+#: shipped ones have at most four), so that a file cannot ask for billions of matches.
+MAX_ENTRIES = 1000
 
 
 @dataclass(frozen=True)
@@ -19,6 +50,7 @@ class Column:
     ``fractions`` (``;``-separated numbers in [0, 1]). A column is required when
     ``required`` is true, or when the row's ``required_when[0]`` column equals
     ``required_when[1]``; otherwise a blank takes ``default`` (``None``: not given).
+    Only ``multiline`` columns (free text) may hold a line break, in a quoted cell.
     """
 
     name: str
@@ -33,6 +65,12 @@ class Column:
     lower_open: bool = False
     choices: tuple[str, ...] | None = None
     pattern: str | None = None
+    multiline: bool = False
+
+
+def year_column(name: str, description: str, **kwargs: Any) -> Column:
+    """Return a column holding a year, bounded to YEAR_MIN..YEAR_MAX."""
+    return Column(name, "int", "year", description, lower=YEAR_MIN, upper=YEAR_MAX, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -45,6 +83,7 @@ class Table:
     columns: tuple[Column, ...]
     description: str
     optional: bool = False
+    needs_rows: bool = False
 
     def column(self, name: str) -> Column:
         """Return the column called ``name``."""
@@ -53,9 +92,13 @@ class Table:
 
 ISO2 = r"^[A-Z]{2}$"
 SOURCE = Column(
-    "source", "str", description="Where the figures of this row come from, or 'assumption: ...'."
+    "source", "str", description="Where the figures of this row come from, or 'assumption: ...'.",
+    multiline=True,
 )
-NOTES = Column("notes", "str", required=False, description="Free text, ignored by the model.")
+OPTIONAL_SOURCE = Column("source", "str", description=SOURCE.description, required=False,
+                         multiline=True)
+NOTES = Column("notes", "str", required=False, description="Free text, ignored by the model.",
+               multiline=True)
 
 
 SETTINGS = Table(
@@ -64,14 +107,13 @@ SETTINGS = Table(
     key=(),
     description="Horizon, discounting, covered countries, mode and solver options.",
     columns=(
-        Column("start_year", "int", "year", "First year of the horizon.", lower=1900, upper=2200),
-        Column("end_year", "int", "year", "Last year of the horizon.", lower=1900, upper=2200),
+        year_column("start_year", "First year of the horizon."),
+        year_column("end_year", "Last year of the horizon."),
         Column(
             "discount_rate", "float", "1/yr", "Real discount rate r; DF_y = (1+r)^-(y-start_year).",
             lower=0, upper=1,
         ),
-        Column("currency_year", "int", "year", "Year of the constant US dollars used for money.",
-               lower=1900, upper=2200),
+        year_column("currency_year", "Year of the constant US dollars used for money."),
         Column(
             "covered_countries", "list", "ISO-2",
             "Countries whose output is tainted (DFARS 252.225-7052 covered nations).",
@@ -83,8 +125,9 @@ SETTINGS = Table(
                "MIP solver: highs (comes with ree-plan), or scip, cbc, gurobi, cplex (install "
                "its extra, e.g. pip install 'ree-plan[scip]'; README.md).",
                required=False, default="highs", choices=SOLVERS),
-        Column("solver.time_limit_s", "float", "s", "Wall-clock limit for the solver.",
-               required=False, default=600.0, lower=0, lower_open=True),
+        Column("solver.time_limit_s", "float", "s", "Wall-clock limit for the solver (at most "
+               "1e7 s, about four months).",
+               required=False, default=600.0, lower=0, lower_open=True, upper=1e7),
         Column("solver.mip_gap", "float", "", "Relative MIP gap at which the solver stops.",
                required=False, default=1e-4, lower=0, upper=1),
         Column("solver.threads", "int", "",
@@ -97,6 +140,7 @@ ELEMENTS = Table(
     "elements",
     "elements.csv",
     key=("element",),
+    needs_rows=True,
     description="The elements tracked through the chain.",
     columns=(
         Column("element", "str", "", "Element symbol, e.g. Dy."),
@@ -111,6 +155,7 @@ FACILITIES = Table(
     "facilities",
     "facilities.csv",
     key=("facility",),
+    needs_rows=True,
     description="Every mine, separation plant, metal plant and magnet line, existing or candidate.",
     columns=(
         Column("facility", "str", "", "Unique name."),
@@ -122,12 +167,12 @@ FACILITIES = Table(
                "Full capacity in the stage's unit: mine t TREO produced, separation t TREO fed, "
                "metal t metal produced, magnet t magnet produced.",
                lower=0, upper=MAX_CAPACITY_T),
-        Column("online_year", "int", "year", "Existing: first year of output.",
-               required=False, required_when=("status", "existing")),
+        year_column("online_year", "Existing: first year of output.",
+                    required=False, required_when=("status", "existing")),
         Column("available_share", "float", "", "Existing: share of capacity this plan may use.",
                required=False, default=1.0, lower=0, upper=1, lower_open=True),
-        Column("earliest_fid", "int", "year", "Candidate: first year a FID is possible.",
-               required=False, required_when=("status", "candidate")),
+        year_column("earliest_fid", "Candidate: first year a FID is possible.",
+                    required=False, required_when=("status", "candidate")),
         Column("lead_years", "int", "yr", "Candidate: years from FID to first output.",
                required=False, required_when=("status", "candidate"), lower=1, upper=40),
         Column("ramp", "fractions", "", "Candidate: share of capacity in the first operating "
@@ -135,16 +180,17 @@ FACILITIES = Table(
                required=False, default=(1.0,)),
         Column("capex_musd", "float", "MUSD", "Candidate: investment cost, spread evenly over "
                "the lead years.", required=False, required_when=("status", "candidate"),
-               default=0.0, lower=0),
+               default=0.0, lower=0, upper=MAX_MUSD),
         Column("public_share", "float", "", "Share of capex paid by public funding programs.",
                required=False, default=1.0, lower=0, upper=1),
         Column("life_years", "int", "yr", "Operating years after first output (candidates: "
                "required; existing: optional, e.g. a stockpile that runs out).",
                required=False, required_when=("status", "candidate"), lower=1, upper=100),
         Column("fixed_om_musd", "float", "MUSD/yr", "Candidate: fixed costs per operating year.",
-               required=False, default=0.0, lower=0),
+               required=False, default=0.0, lower=0, upper=MAX_MUSD),
         Column("variable_usd_per_kg", "float", "USD/kg",
-               "Operating cost per kg of the stage's capacity unit.", lower=0),
+               "Operating cost per kg of the stage's capacity unit.", lower=0,
+               upper=MAX_USD_PER_KG),
         Column("payability", "float", "", "Mine: share of contained oxide value paid for the "
                "concentrate.", required=False, required_when=("stage", "mine"), lower=0, upper=1),
         Column("yield", "float", "kg/kg", "Magnet line: kg magnet per kg metal input.",
@@ -167,7 +213,7 @@ ASSAYS = Table(
         Column("element", "str", "", "An element of elements.csv."),
         Column("share", "float", "kg/kg TREO", "kg oxide per kg TREO (a mine's shares sum <= 1).",
                lower=0, upper=1),
-        Column("source", "str", "", SOURCE.description, required=False),
+        OPTIONAL_SOURCE,
         NOTES,
     ),
 )
@@ -183,7 +229,7 @@ RECOVERIES = Table(
         Column("element", "str", "", "An element of elements.csv."),
         Column("recovery", "float", "kg/kg", "Share of the element's input that comes out.",
                lower=0, upper=1, lower_open=True),
-        Column("source", "str", "", SOURCE.description, required=False),
+        OPTIONAL_SOURCE,
         NOTES,
     ),
 )
@@ -192,12 +238,13 @@ GRADES = Table(
     "grades",
     "grades.csv",
     key=("grade", "element"),
+    needs_rows=True,
     description="Magnet grades and the metal each needs.",
     columns=(
         Column("grade", "str", "", "Magnet grade name."),
         Column("element", "str", "", "An element of elements.csv."),
         Column("kg_per_kg", "float", "kg/kg", "kg metal per kg magnet.", lower=0, upper=1),
-        Column("source", "str", "", SOURCE.description, required=False),
+        OPTIONAL_SOURCE,
         NOTES,
     ),
 )
@@ -218,13 +265,16 @@ PROGRAMS = Table(
     "programs",
     "programs.csv",
     key=("program",),
+    needs_rows=True,
     description="Defense programs (platforms or aggregates) and their magnet needs.",
     columns=(
         Column("program", "str", "", "Unique name."),
         Column("grade", "str", "", "The grade of magnet it needs."),
-        Column("kg_per_unit", "float", "kg/unit", "kg magnet per unit built.", lower=0),
-        Column("required_from", "int", "year", "First year it must be China-free."),
-        Column("penalty_usd_per_kg", "float", "USD/kg", "Cost of a kg not delivered.", lower=0),
+        Column("kg_per_unit", "float", "kg/unit", "kg magnet per unit built.", lower=0,
+               upper=MAX_KG_PER_UNIT),
+        year_column("required_from", "First year it must be China-free."),
+        Column("penalty_usd_per_kg", "float", "USD/kg", "Cost of a kg not delivered.", lower=0,
+               upper=MAX_USD_PER_KG),
         SOURCE,
         NOTES,
     ),
@@ -237,9 +287,10 @@ DEMAND = Table(
     description="Units built per program and year (a missing year builds none).",
     columns=(
         Column("program", "str", "", "A program of programs.csv."),
-        Column("year", "int", "year", "Year within the horizon."),
-        Column("units", "float", "units/yr", "Units built that year.", lower=0),
-        Column("source", "str", "", SOURCE.description, required=False),
+        year_column("year", "Year within the horizon."),
+        Column("units", "float", "units/yr", "Units built that year.", lower=0,
+               upper=MAX_UNITS),
+        OPTIONAL_SOURCE,
         NOTES,
     ),
 )
@@ -248,14 +299,15 @@ PRICES = Table(
     "prices",
     "prices.csv",
     key=("commodity", "item", "year"),
+    needs_rows=True,
     description="Reference (Chinese/world market) prices; a missing year takes the latest earlier "
     "year.",
     columns=(
         Column("commodity", "str", "", "oxide, metal or magnet.", choices=("oxide", "metal",
                                                                            "magnet")),
         Column("item", "str", "", "An element (oxide, metal) or a grade (magnet)."),
-        Column("year", "int", "year", "Year from which the price holds."),
-        Column("usd_per_kg", "float", "USD/kg", "Price.", lower=0),
+        year_column("year", "Year from which the price holds."),
+        Column("usd_per_kg", "float", "USD/kg", "Price.", lower=0, upper=MAX_USD_PER_KG),
         SOURCE,
         NOTES,
     ),
@@ -269,14 +321,14 @@ OFFERS = Table(
     description="Material that can be bought (stockpiles, imports), by year.",
     columns=(
         Column("offer", "str", "", "Offer name."),
-        Column("year", "int", "year", "Year the offer stands."),
+        year_column("year", "Year the offer stands."),
         Column("commodity", "str", "", "oxide (to metal plants) or metal (to magnet lines).",
                choices=("oxide", "metal")),
         Column("item", "str", "", "An element."),
         Column("provenance", "str", "", "clean or tainted.", choices=PROVENANCES),
         Column("max_t", "float", "t/yr", "Most that can be bought that year.", lower=0,
                upper=MAX_CAPACITY_T),
-        Column("usd_per_kg", "float", "USD/kg", "Price.", lower=0),
+        Column("usd_per_kg", "float", "USD/kg", "Price.", lower=0, upper=MAX_USD_PER_KG),
         SOURCE,
         NOTES,
     ),
@@ -295,11 +347,12 @@ FUNDING = Table(
         Column("stages", "list", "", "Stages it may fund.", choices=STAGES),
         Column("covers", "str", "", "capex, operating or both.",
                choices=("capex", "operating", "both")),
-        Column("first_year", "int", "year", "First year it pays."),
-        Column("last_year", "int", "year", "Last year it pays."),
-        Column("annual_musd", "float", "MUSD/yr", "Most it pays in a year.", lower=0),
+        year_column("first_year", "First year it pays."),
+        year_column("last_year", "Last year it pays."),
+        Column("annual_musd", "float", "MUSD/yr", "Most it pays in a year.", lower=0,
+               upper=MAX_MUSD),
         Column("total_musd", "float", "MUSD", "Most it pays over the horizon (blank: no cap).",
-               required=False, lower=0),
+               required=False, lower=0, upper=MAX_MUSD),
         SOURCE,
         NOTES,
     ),
@@ -314,7 +367,7 @@ LINKS = Table(
     columns=(
         Column("from", "str", "", "Shipping facility."),
         Column("to", "str", "", "Receiving facility of the next stage."),
-        Column("source", "str", "", SOURCE.description, required=False),
+        OPTIONAL_SOURCE,
         NOTES,
     ),
 )

@@ -54,15 +54,29 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import tomllib
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from optimize.data.decisions import GivenDecision, read_decisions
-from optimize.data.load import RawInputs, RawTable, parse_cell, read_raw_inputs
-from optimize.data.registry import CSV_TABLES, SETTINGS, Column, Table
+from optimize.data.load import (
+    RawInputs,
+    RawTable,
+    brief,
+    parse_cell,
+    read_raw_inputs,
+    read_toml,
+)
+from optimize.data.registry import (
+    CSV_TABLES,
+    MAX_ENTRIES,
+    MAX_ROWS,
+    SETTINGS,
+    Column,
+    Table,
+)
 from optimize.errors import Problem
 
 ACTIONS = ("set", "multiply", "add", "drop", "rows")
@@ -104,12 +118,23 @@ def _column(table: Table, name: str) -> Column | None:
     return next((c for c in table.columns if c.name == name), None)
 
 
-def _matches(cell: str, column: Column, wanted: Any) -> bool:
+def matcher(column: Column, wanted: Any) -> Callable[[str], bool]:
+    """Return a test of a cell against a ``where`` value or list of values.
+
+    Built once per change, so that a long list costs one set, not a scan per row. A
+    number column matches by value (2030 matches 2030.0), any other column by text.
+    """
     options = wanted if isinstance(wanted, list) else [wanted]
     if column.kind in ("int", "float"):
-        value, why = parse_cell(cell, column) if cell else (None, "blank")
-        return why is None and any(isinstance(o, (int, float)) and value == o for o in options)
-    return cell in [_fmt(o) for o in options]
+        numbers = {o for o in options if _is_number(o)}
+
+        def number_matches(cell: str) -> bool:
+            value, why = parse_cell(cell, column) if cell else (None, "blank")
+            return why is None and value in numbers
+
+        return number_matches
+    texts = {_fmt(o) for o in options}
+    return lambda cell: cell in texts
 
 
 def _number(text: str, column: Column) -> float | int | None:
@@ -117,6 +142,101 @@ def _number(text: str, column: Column) -> float | int | None:
         return None
     value, why = parse_cell(text, column)
     return None if why else value
+
+
+# -- what each key of a [[change]] may hold ------------------------------------------------
+
+CELL_VALUE = "text, a number, true or false"
+
+
+def _is_scalar(value: Any) -> bool:
+    """Return whether ``value`` can be one cell: text, a number or a boolean (not a date)."""
+    return isinstance(value, (str, int, float))  # bool is an int
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _cell_problem(value: Any, lists: bool = True) -> str | None:
+    """Return why ``value`` cannot go into a cell (a list only where ``lists``), or None."""
+    if _is_scalar(value):
+        return None if not isinstance(value, float) or math.isfinite(value) else \
+            f"must be a finite number, got {brief(value)}"
+    if lists and isinstance(value, list):
+        bad = next((v for v in value if _cell_problem(v, lists=False) is not None), None)
+        if bad is None:
+            return None
+        return f"every item of a list must be {CELL_VALUE}, got {brief(bad)}"
+    return f"must be {CELL_VALUE}{' or a list of those' if lists else ''}, got {brief(value)}"
+
+
+def _number_problem(value: Any) -> str | None:
+    """Return why ``value`` cannot multiply or be added to a cell, or None."""
+    if not _is_number(value):
+        return f"must be a number, got {brief(value)}"
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:
+        finite = False
+    return None if finite else f"must be a finite number, got {brief(value)}"
+
+
+def change_problems(change: dict[str, Any], action: str) -> list[str]:
+    """Return ``key: why`` for each key of a change whose value has the wrong type."""
+    found: list[tuple[str, str | None]] = [
+        ("table", None if isinstance(change.get("table"), str) else
+         f"must be a table name or 'settings', got {brief(change.get('table'))}"),
+        ("description", None if isinstance(change.get("description", ""), str) else
+         f"must be text, got {brief(change['description'])}"),
+    ]
+    if "column" in change and not isinstance(change["column"], str):
+        found.append(("column", f"must be a column name, got {brief(change['column'])}"))
+    if "where" in change:
+        found.append(("where", _where_problem(change["where"])))
+    if action == "set":
+        found.append(("set", _cell_problem(change["set"])))
+    elif action in ("multiply", "add"):
+        found.append((action, _number_problem(change[action])))
+    elif action == "drop" and change["drop"] is not True:
+        found.append(("drop", f"must be true, got {brief(change['drop'])} (to keep the rows, "
+                              "remove the change)"))
+    elif action == "rows":
+        found.append(("rows", _rows_problem(change["rows"])))
+    found += [(key, f"has no effect with '{action}'") for key in _unused_keys(change, action)]
+    return [f"{key}: {why}" for key, why in found if why is not None]
+
+
+def _where_problem(where: Any) -> str | None:
+    if not isinstance(where, dict):
+        return f"must be a table of column = value(s), got {brief(where)}"
+    for column, wanted in where.items():
+        why = _cell_problem(wanted)
+        if why is not None:
+            return f"{column}: {why}"
+    return None
+
+
+def _rows_problem(rows: Any) -> str | None:
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        return f"must be a list of tables ([[change.rows]]), got {brief(rows)}"
+    for k, row in enumerate(rows, start=1):
+        for column, value in row.items():
+            why = _cell_problem(value)
+            if why is not None:
+                return f"row {k}, {column}: {why}"
+    return None
+
+
+def _unused_keys(change: dict[str, Any], action: str) -> list[str]:
+    """Return the keys that the change's action would silently ignore."""
+    if action == "rows":
+        return [k for k in ("where", "column") if k in change]
+    if action == "drop":
+        return [k for k in ("column",) if k in change]
+    if change.get("table") == "settings":
+        return [k for k in ("where",) if k in change]
+    return []
 
 
 class _Applier:
@@ -131,23 +251,30 @@ class _Applier:
 
     def apply(self, n: int, change: dict[str, Any]) -> None:
         name = change.get("table")
-        label = f"change {n} ({name})"
+        label = f"change {n} ({name})" if isinstance(name, str) else f"change {n}"
         unknown = set(change) - {"table", "where", "column", "description", *ACTIONS}
         if unknown:
-            self.fail(label, f"unknown key(s) {', '.join(sorted(unknown))}")
+            self.fail(label, f"unknown key(s) {', '.join(sorted(unknown))}; expected table, "
+                             f"where, column, description and one of {', '.join(ACTIONS)}")
             return
         actions = [a for a in ACTIONS if a in change]
         if len(actions) != 1:
             self.fail(label, f"needs exactly one of {', '.join(ACTIONS)}, got "
                              f"{', '.join(actions) or 'none'}")
             return
+        wrong = change_problems(change, actions[0])
+        if wrong:
+            for why in wrong:
+                self.problems.append(Problem(self.trail.scenario, None, None, f"{label}, {why}"))
+            return
+        assert isinstance(name, str)
         if name == "settings":
             self.settings(label, change, actions[0])
             return
         if name not in TABLES:
-            close = difflib.get_close_matches(str(name), sorted(TABLES), n=1)
+            close = difflib.get_close_matches(name, sorted(TABLES), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            self.fail(label, f"unknown table {name!r}{hint}")
+            self.fail(label, f"unknown table {brief(name)}{hint}")
             return
         self.table(label, TABLES[name], change, actions[0])
 
@@ -156,7 +283,7 @@ class _Applier:
         column = _column(SETTINGS, str(key))
         if column is None:
             close = difflib.get_close_matches(str(key), [c.name for c in SETTINGS.columns], n=1)
-            self.fail(label, f"unknown setting {key!r}"
+            self.fail(label, f"unknown setting {brief(key)}"
                              + (f"; did you mean {close[0]!r}?" if close else ""))
             return
         if action not in ("set", "multiply", "add"):
@@ -166,12 +293,11 @@ class _Applier:
         current = settings.get(column.name, column.default)
         if action == "set":
             settings[column.name] = change["set"]
-        elif not isinstance(current, (int, float)):
-            self.fail(label, f"cannot {action} setting {key!r} (value {current!r})")
+        elif not _is_number(current):
+            self.fail(label, f"cannot {action} setting {key!r} (value {brief(current)})")
             return
         else:
-            settings[column.name] = current * change[action] if action == "multiply" \
-                else current + change[action]
+            settings[column.name] = _combine(current, change[action], action, column)
         self.raw.settings = settings
         self.trail.cells[(SETTINGS.file, None, column.name)] = label
 
@@ -186,28 +312,27 @@ class _Applier:
             self.add_rows(label, raw, change["rows"])
             return
         where = change.get("where", {})
-        if not isinstance(where, dict):
-            self.fail(label, "'where' must be a table of column = value(s)")
-            return
         for col in [*where, *([change["column"]] if "column" in change else [])]:
             if _column(table, col) is None:
                 close = difflib.get_close_matches(col, [c.name for c in table.columns], n=1)
-                self.fail(label, f"unknown column {col!r} in {table.file}"
+                self.fail(label, f"unknown column {brief(col)} in {table.file}"
                                  + (f"; did you mean {close[0]!r}?" if close else ""))
                 return
+        if action != "drop" and "column" not in change:
+            self.fail(label, f"'{action}' needs a 'column'")
+            return
+        tests = [(c, matcher(_column(table, c), v))  # type: ignore[arg-type]
+                 for c, v in where.items()]
         hits = [i for i, row in enumerate(raw.rows)
-                if all(_matches(row.get(c, ""), _column(table, c), v)  # type: ignore[arg-type]
-                       for c, v in where.items())]
+                if all(test(row.get(c, "")) for c, test in tests)]
         if not hits:
-            self.fail(label, f"matches no row of {table.file} (where {where})")
+            self.fail(label, f"matches no row of {table.file} (where {brief(where, 200)})")
             return
         if action == "drop":
-            keep = [i for i in range(len(raw.rows)) if i not in set(hits)]
+            dropped = set(hits)
+            keep = [i for i in range(len(raw.rows)) if i not in dropped]
             raw.rows = [raw.rows[i] for i in keep]
             raw.lines = [raw.lines[i] for i in keep]
-            return
-        if "column" not in change:
-            self.fail(label, f"'{action}' needs a 'column'")
             return
         column = _column(table, change["column"])
         assert column is not None
@@ -222,20 +347,25 @@ class _Applier:
                 if current is None:
                     self.fail(label, f"{table.file} row {raw.lines[i]}: cannot {action} the "
                                      f"non-numeric or blank {column.name} "
-                                     f"{row.get(column.name, '')!r}")
+                                     f"{brief(row.get(column.name, ''))}")
                     continue
-                new = current * change[action] if action == "multiply" \
-                    else current + change[action]
-                if column.kind == "int" and float(new).is_integer():
-                    new = int(new)
-                row[column.name] = _fmt(new)
+                row[column.name] = _fmt(_combine(current, change[action], action, column))
             self.trail.cells[(table.file, raw.lines[i], column.name)] = label
 
-    def add_rows(self, label: str, raw: RawTable, rows: Any) -> None:
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            self.fail(label, "'rows' must be a list of tables")
+    def add_rows(self, label: str, raw: RawTable, rows: list[dict[str, Any]]) -> None:
+        if len(raw.rows) + len(rows) > MAX_ROWS:
+            self.fail(label, f"{len(rows):,} rows would take {raw.table.file} past "
+                             f"{MAX_ROWS:,} rows")
             return
+        known = {c.name for c in raw.table.columns}
         for k, row in enumerate(rows, start=1):
+            unknown = [col for col in row if col not in known]
+            if unknown:
+                close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+                self.fail(f"{label}, added row {k}", f"unknown column {brief(unknown[0])} in "
+                          f"{raw.table.file}" + (f"; did you mean {close[0]!r}?" if close
+                                                 else ""))
+                continue
             line = next(self.counter)
             for col in row:
                 if col not in raw.header:
@@ -243,6 +373,22 @@ class _Applier:
             raw.rows.append({col: _fmt(v) for col, v in row.items()})
             raw.lines.append(line)
             self.trail.added[(raw.table.file, line)] = f"{label}, added row {k}"
+
+
+def _combine(current: float, operand: float, action: str, column: Column) -> float | int:
+    """Return ``current`` multiplied by, or plus, ``operand``; whole for a whole-number column.
+
+    Computed in floating point, as a cell holds it: a result too large to be a number is
+    infinity, which validation then reports against the change.
+    """
+    try:
+        new = float(current) * float(operand) if action == "multiply" \
+            else float(current) + float(operand)
+    except OverflowError:
+        new = math.inf
+    if column.kind == "int" and new.is_integer():
+        return int(new)
+    return new
 
 
 @dataclass
@@ -265,34 +411,74 @@ class Scenario:
 def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
     """Read a scenario file, read its base folder and apply its changes."""
     label = path.name
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        problems.append(Problem(label, None, None, f"cannot read scenario file: {exc}"))
+    found: list[Problem] = []
+    doc = read_toml(path, label, found)
+    problems += [Problem(p.file, p.row, p.column, f"cannot read scenario file: {p.message}")
+                 for p in found]
+    if doc is None:
         return None
     unknown = set(doc) - {"base", "description", "change", "decision"}
     if unknown:
         problems.append(Problem(label, None, None, f"unknown key(s) {', '.join(sorted(unknown))}"
                                                     "; expected base, description, [[change]], "
                                                     "[[decision]]"))
-    if "base" not in doc:
-        problems.append(Problem(label, None, None, "missing 'base' (an inputs folder)"))
-        return None
-    base = (path.parent / str(doc["base"])).resolve()
-    if not base.is_dir():
-        problems.append(Problem(label, None, "base", f"base folder {doc['base']!r} not found"))
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        problems.append(Problem(label, None, "description",
+                                f"must be text, got {brief(description)}"))
+    base = base_folder(path, doc, problems)
+    if base is None:
         return None
     raw = read_raw_inputs(base, problems)
     applier = _Applier(raw, label, problems)
     changes: Sequence[Any] = doc.get("change", [])
     if not isinstance(changes, list):
-        problems.append(Problem(label, None, None, "'change' must be an array of tables"))
+        problems.append(Problem(label, None, None, "'change' must be an array of tables "
+                                                   "([[change]])"))
         changes = []
+    if not _few_entries(doc, label, problems):
+        return None
     for n, change in enumerate(changes, start=1):
         if not isinstance(change, dict):
-            applier.fail(f"change {n}", "must be a table")
+            applier.fail(f"change {n}", f"must be a table ([[change]] with table = ...), got "
+                                        f"{brief(change)}")
             continue
         applier.apply(n, change)
     decisions = read_decisions(label, doc.get("decision", []), problems)
-    return Scenario(path.stem, path, base, str(doc.get("description", "")), raw, applier.trail,
-                    decisions)
+    return Scenario(path.stem, path, base, str(description), raw, applier.trail, decisions)
+
+
+def _few_entries(doc: dict[str, Any], label: str, problems: list[Problem]) -> bool:
+    """Return whether the file has at most MAX_ENTRIES changes and decisions; report if not."""
+    ok = True
+    for key in ("change", "decision"):
+        entries = doc.get(key)
+        if isinstance(entries, list) and len(entries) > MAX_ENTRIES:
+            problems.append(Problem(label, None, None, f"{len(entries):,} [[{key}]] entries; at "
+                                                       f"most {MAX_ENTRIES:,} are read"))
+            ok = False
+    return ok
+
+
+def base_folder(path: Path, doc: dict[str, Any], problems: list[Problem]) -> Path | None:
+    """Return the scenario's base folder, resolved against the scenario file's folder."""
+    label = path.name
+    if "base" not in doc:
+        problems.append(Problem(label, None, None, "missing 'base' (an inputs folder)"))
+        return None
+    given = doc["base"]
+    if not isinstance(given, str) or not given or "\0" in given:
+        problems.append(Problem(label, None, "base", f"must be the path of an inputs folder, "
+                                                     f"got {brief(given)}"))
+        return None
+    try:
+        base = (path.parent / given).resolve()
+        found = base.is_dir()
+    except (OSError, ValueError, RuntimeError) as exc:  # too long, a loop of links, ...
+        problems.append(Problem(label, None, "base", f"base folder {brief(given)} cannot be "
+                                                     f"read: {exc}"))
+        return None
+    if not found:
+        problems.append(Problem(label, None, "base", f"base folder {brief(given)} not found"))
+        return None
+    return base

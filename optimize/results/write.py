@@ -32,7 +32,7 @@ def write_run(out: Path, summary: dict[str, Any], tables: Tables | None,
             for name, frame in tables.frames.items():
                 frame.to_csv(tmp / f"{name}.csv", index=False, float_format=FLOAT_FORMAT,
                              lineterminator="\n")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n",
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n",
                                           encoding="utf-8")
         if before_swap is not None:
             before_swap(tmp)
