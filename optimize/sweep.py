@@ -6,12 +6,17 @@ missing; nothing finished is lost or solved twice. Work runs in a local process 
 one solver thread per worker: HiGHS's threads gain little on these MIPs and its scheduler is
 per process) or on an existing dask.distributed cluster. A solver that is not installed is
 reported before any worker starts (``require_solvers``).
+
+Local workers end with their parent: a killed sweep leaves no process behind, and Ctrl-C
+cancels what is pending, ends the workers at once and keeps every finished run for
+``--resume`` (``optimize.workers``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import sys
 import threading
@@ -35,6 +40,7 @@ from optimize.model.parameters import same_structure
 from optimize.pipeline import ModelCache, options_for, run, solve_model
 from optimize.results.write import write_run
 from optimize.solvers import require, solver_model
+from optimize.workers import discard_partial, init_worker, stop_pool
 
 SUMMARY = "summary.json"
 
@@ -186,12 +192,13 @@ def execute(jobs: list[Job], workers: int, scheduler: str | None,
         return _execute_dask(jobs, scheduler, progress)
     outcomes: list[Outcome] = []
     pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))),
-                               mp_context=get_context("spawn"))
+                               mp_context=get_context("spawn"), initializer=init_worker,
+                               initargs=(os.getpid(),))
     try:
         futures = {pool.submit(job.fn, *job.args): job for job in jobs}
         _collect(futures, outcomes, progress, workers)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # Ctrl-C above all: cancel what is pending, end the workers now
+        stop_pool(pool)
         raise
     pool.shutdown()
     return outcomes
@@ -206,7 +213,11 @@ def _execute_dask(jobs: list[Job], scheduler: str, progress: Progress) -> list[O
         futures = {client.submit(job.fn, *job.args, key=f"{job.key}-{uuid.uuid4().hex}",
                                  pure=False): job for job in jobs}
         slots = sum(client.nthreads().values())
-        _collect(futures, outcomes, progress, slots, completed=dask_completed)
+        try:
+            _collect(futures, outcomes, progress, slots, completed=dask_completed)
+        except BaseException:  # Ctrl-C: the cluster's workers are not ours; cancel our tasks
+            client.cancel(list(futures))
+            raise
     return outcomes
 
 
@@ -241,7 +252,23 @@ def _prepare(folder: Path, resume: bool) -> Path:
     if not resume and runs.exists():
         shutil.rmtree(runs)
     runs.mkdir(parents=True, exist_ok=True)
+    discard_partial(runs)  # what an interrupted sweep's workers left half-written
     return runs
+
+
+def execute_into(runs: Path, jobs: list[Job], workers: int, scheduler: str | None,
+                 progress: Progress) -> list[Outcome]:
+    """Run the jobs (``execute``); if interrupted, leave only finished run folders in ``runs``.
+
+    With a local pool the workers are gone by then, so nothing writes any more; a dask
+    cluster's may still be, and their leftovers go at ``--resume``.
+    """
+    try:
+        return execute(jobs, workers, scheduler, progress)
+    except BaseException:
+        if not scheduler:
+            discard_partial(runs)
+        raise
 
 
 # -- compare ------------------------------------------------------------------------------
@@ -276,7 +303,7 @@ def compare(scenarios: list[str | Path], out: Path, workers: int = 2,
     jobs = [Job(name, solve_scenario, (str(path), str(runs / name), overrides))
             for name, path in same_structure_together(todo)]
     progress = Progress(len(jobs), "compare")
-    outcomes = execute(jobs, workers, scheduler, progress)
+    outcomes = execute_into(runs, jobs, workers, scheduler, progress)
     failures = _failures(outcomes)
     summaries = {n: read_summary(runs / n) for n in names if finished(runs / n)}
     table = comparison_table(names, summaries, failures)
@@ -419,7 +446,7 @@ def frontier(inputs: str | Path, scales: list[float], out: Path, workers: int = 
     jobs = [Job(f"chunk-{i}", solve_frontier, (str(inputs), chunk, str(runs), overrides))
             for i, chunk in enumerate(chunks) if chunk]
     progress = Progress(len(todo), "frontier")
-    outcomes = execute(jobs, workers, scheduler, progress)
+    outcomes = execute_into(runs, jobs, workers, scheduler, progress)
     failures = _failures(outcomes)
     summaries = {s: read_summary(runs / scale_key(s)) for s in scales
                  if finished(runs / scale_key(s))}
