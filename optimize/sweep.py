@@ -7,9 +7,11 @@ one solver thread per worker: HiGHS's threads gain little on these MIPs and its 
 per process) or on an existing dask.distributed cluster. A solver that is not installed is
 reported before any worker starts (``require_solvers``).
 
-Local workers end with their parent: a killed sweep leaves no process behind, and Ctrl-C
-cancels what is pending, ends the workers at once and keeps every finished run for
-``--resume`` (``optimize.workers``).
+Whatever goes wrong with one scenario (or one budget scale) becomes its row, status
+``invalid`` or ``error`` with the message, and the sweep goes on. Local workers end with
+their parent: a killed sweep leaves no process behind, and Ctrl-C cancels what is pending,
+ends the workers at once and keeps every finished run for ``--resume``
+(``optimize.workers``).
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ from optimize.model import build_model
 from optimize.model.parameters import same_structure
 from optimize.pipeline import ModelCache, options_for, run, solve_model
 from optimize.results.write import write_run
-from optimize.solvers import require, solver_model
+from optimize.solve import SolveOptions
+from optimize.solvers import SolverModel, require, solver_model
 from optimize.workers import discard_partial, init_worker, stop_pool
 
 SUMMARY = "summary.json"
@@ -86,8 +89,33 @@ def worker_cache() -> ModelCache:
     return cache
 
 
+def failure_row(kind: str, exc: Exception) -> dict[str, Any]:
+    """Return the row of a failed solve: status ``invalid`` (bad input) or ``error``."""
+    if isinstance(exc, InputError):
+        return {"status": "invalid", "message": exc.report()}
+    if isinstance(exc, SolverUnavailable):  # e.g. a dask worker without the solver's package
+        return {"status": "invalid", "message": str(exc)}
+    return {"status": "error", "message": f"{kind} failed: {type(exc).__name__}: {exc}"}
+
+
 def solve_scenario(inputs: str, out: str, overrides: dict[str, Any]) -> list[dict[str, Any]]:
-    """Solve one inputs folder or scenario into ``out``; bad input is a row, not a crash.
+    """Solve one inputs folder or scenario into ``out``; any failure is a row, not a crash.
+
+    Invalid input or a missing solver is status ``invalid``, anything else that goes wrong
+    (building, solving, writing) status ``error``, each with its message; the exception
+    never leaves the worker, so one that cannot be pickled cannot break the pool. After an
+    ``error`` the worker drops its kept model and builds the next one afresh.
+    """
+    try:
+        return [solve_and_write(inputs, out, overrides)]
+    except Exception as exc:  # noqa: BLE001 - one scenario's failure is its row; others go on
+        if not isinstance(exc, (InputError, SolverUnavailable)):
+            worker_cache().model = None
+        return [{"scenario": scenario_name(inputs), **failure_row("solve", exc)}]
+
+
+def solve_and_write(inputs: str, out: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Solve one scenario, write its run folder into ``out``; return its summary.
 
     The worker keeps its last model: a scenario that differs from the previous one only in
     parameters (prices, offers, demand, penalties, budgets) updates it instead of rebuilding.
@@ -96,17 +124,11 @@ def solve_scenario(inputs: str, out: str, overrides: dict[str, Any]) -> list[dic
     a finished run always carries both.
     """
     cache = worker_cache()
-    try:
-        forced = run(inputs, tag={"run_id": uuid.uuid4().hex}, cache=cache, **overrides)
-    except InputError as exc:
-        return [{"scenario": scenario_name(inputs), "status": "invalid",
-                 "message": exc.report()}]
-    except SolverUnavailable as exc:  # e.g. a dask worker without the solver's package
-        return [{"scenario": scenario_name(inputs), "status": "invalid", "message": str(exc)}]
+    forced = run(inputs, tag={"run_id": uuid.uuid4().hex}, cache=cache, **overrides)
     if forced.data.decisions:
         forced.summary.update(decisions_cost(inputs, forced.summary, cache, overrides))
     write_run(Path(out), forced.summary, forced.tables)
-    return [forced.summary]
+    return forced.summary
 
 
 def decisions_cost(inputs: str, forced: dict[str, Any], cache: ModelCache,
@@ -133,23 +155,42 @@ def decisions_cost(inputs: str, forced: dict[str, Any], cache: ModelCache,
 
 def solve_frontier(inputs: str, scales: list[float], runs: str,
                    overrides: dict[str, Any]) -> list[dict[str, Any]]:
-    """Solve ``max_coverage`` at each budget scale, building the model once for all of them."""
-    loaded = load_inputs(inputs)
-    options = options_for(loaded.data, **{**overrides, "mode": "max_coverage"})
-    started = time.perf_counter()
-    built = build_model(loaded.data)
-    build_seconds = time.perf_counter() - started
-    model = solver_model(built, options)
+    """Solve ``max_coverage`` at each budget scale, building the model once for all of them.
+
+    Any failure is a row of its scale (``budget_scale``, status ``invalid`` or ``error``,
+    message), not a crash: inputs that do not load fail every scale; a scale that fails
+    leaves the others to go on, on a model built afresh.
+    """
+    todo = [s for s in scales if not finished(Path(runs) / scale_key(s))]
+    try:
+        loaded = load_inputs(inputs)
+        options = options_for(loaded.data, **{**overrides, "mode": "max_coverage"})
+    except Exception as exc:  # noqa: BLE001 - reported per scale; other chunks go on
+        return [{"budget_scale": s, **failure_row("loading the inputs", exc)} for s in todo]
+    model: SolverModel | None = None
+    build_seconds = 0.0
     summaries = []
-    for scale in scales:
-        out = Path(runs) / scale_key(scale)
-        if finished(out):
-            continue
-        model.scale_budgets(scale)
-        summaries.append(solve_model(loaded, model, build_seconds, out=out,
-                                     tag={"budget_scale": scale,
-                                          "run_id": uuid.uuid4().hex}).summary)
+    for scale in todo:
+        try:
+            if model is None:
+                model, build_seconds = frontier_model(loaded.data, options)
+            model.scale_budgets(scale)
+            summaries.append(solve_model(loaded, model, build_seconds,
+                                         out=Path(runs) / scale_key(scale),
+                                         tag={"budget_scale": scale,
+                                              "run_id": uuid.uuid4().hex}).summary)
+        except Exception as exc:  # noqa: BLE001 - this scale's row; the next scales go on
+            model = None
+            summaries.append({"budget_scale": scale, **failure_row("solve", exc)})
     return summaries
+
+
+def frontier_model(data: ModelData, options: SolveOptions) -> tuple[SolverModel, float]:
+    """Return the frontier's model held for its solver, and the seconds the build took."""
+    started = time.perf_counter()
+    built = build_model(data)
+    build_seconds = time.perf_counter() - started
+    return solver_model(built, options), build_seconds
 
 
 def scale_key(scale: float) -> str:
@@ -352,11 +393,13 @@ def same_structure_together(scenarios: list[Named]) -> list[Named]:
 
 
 def _failures(outcomes: list[Outcome]) -> dict[str, str]:
+    """Return what failed, by scenario (a compare job) or by budget scale (``scale-0.30``)."""
     failures = {o.key: o.error for o in outcomes if o.error}
     for o in outcomes:
         for s in o.summaries:
             if s.get("status") in ("invalid", "error"):
-                failures[o.key] = s.get("message", s["status"])
+                key = scale_key(s["budget_scale"]) if "budget_scale" in s else o.key
+                failures[key] = s.get("message", s["status"])
     return {k: v for k, v in failures.items() if v is not None}
 
 

@@ -1,10 +1,12 @@
 """Sweep workers never outlive their sweep: a killed `compare` leaves no process behind, Ctrl-C
-stops the workers at once and keeps finished runs for --resume."""
+stops the workers at once and keeps finished runs for --resume, and whatever goes wrong in a
+worker becomes its scenario's (or budget scale's) row."""
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import signal
 import subprocess
@@ -17,6 +19,7 @@ from typing import IO
 import pytest
 from instances import EXAMPLE
 
+from optimize import sweep
 from optimize.workers import discard_partial, set_parent_death_signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -231,3 +234,68 @@ def test_leftovers_of_an_interrupted_write_are_discarded_finished_runs_kept(tmp_
     (runs / ".s2.old-xyz").mkdir()
     assert sorted(p.name for p in discard_partial(runs)) == [".s1.tmp-abc123", ".s2.old-xyz"]
     assert sorted(p.name for p in runs.iterdir()) == ["done"]
+
+
+# -- every failure in a worker is a row ----------------------------------------------------
+
+class Unpicklable(Exception):
+    """An exception that pickles but cannot be rebuilt: it would break a process pool."""
+
+    def __init__(self, detail: str, code: int) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+def test_any_failure_of_a_scenario_is_its_row(monkeypatch, tmp_path):
+    with pytest.raises(TypeError):
+        pickle.loads(pickle.dumps(Unpicklable("x", 1)))
+
+    def breaks(*args, **kwargs):
+        raise Unpicklable("the build fell over", 3)
+
+    cache = sweep.worker_cache()
+    cache.model = object()  # a kept model, maybe half-updated by the failure
+    monkeypatch.setattr(sweep, "run", breaks)
+    [row] = sweep.solve_scenario(str(EXAMPLE), str(tmp_path / "out"), {"threads": 1})
+    assert row == {"scenario": "example", "status": "error",
+                   "message": "solve failed: Unpicklable: the build fell over"}
+    assert pickle.loads(pickle.dumps(row)) == row
+    assert cache.model is None  # the next scenario builds afresh
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failed_write_is_a_row_too(monkeypatch, tmp_path):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sweep, "write_run", disk_full)
+    [row] = sweep.solve_scenario(str(EXAMPLE), str(tmp_path / "out"), {"threads": 1})
+    assert row["status"] == "error" and "No space left on device" in row["message"]
+
+
+def test_a_failed_budget_scale_is_its_row_and_the_others_go_on(monkeypatch, tmp_path):
+    real = sweep.solve_model
+
+    def fails_at_half(loaded, model, *args, tag=None, **kwargs):
+        if tag["budget_scale"] == 0.5:
+            raise RuntimeError("HiGHS fell over")
+        return real(loaded, model, *args, tag=tag, **kwargs)
+
+    monkeypatch.setattr(sweep, "solve_model", fails_at_half)
+    rows = sweep.solve_frontier(str(EXAMPLE), [0.25, 0.5, 1.0], str(tmp_path), {"threads": 1})
+    assert [(r["budget_scale"], r["status"]) for r in rows] == \
+        [(0.25, "optimal"), (0.5, "error"), (1.0, "optimal")]
+    assert rows[1]["message"] == "solve failed: RuntimeError: HiGHS fell over"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scale-0.25", "scale-1.00"]
+    outcome = sweep.Outcome("chunk-0", rows)
+    assert sweep._failures([outcome]) == {"scale-0.50": rows[1]["message"]}
+
+
+def test_frontier_inputs_that_do_not_load_fail_each_scale(tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text(f'base = "{EXAMPLE}"\n[[change]]\ntable = "facilities"\n'
+                   'where = { facility = "nope" }\ncolumn = "capacity_t"\nset = 1\n')
+    rows = sweep.solve_frontier(str(bad), [0.5, 1.0], str(tmp_path), {"threads": 1})
+    assert [(r["budget_scale"], r["status"]) for r in rows] == [(0.5, "invalid"),
+                                                                (1.0, "invalid")]
+    assert "matches no row" in rows[0]["message"]
