@@ -8,6 +8,12 @@ this path was 3-6x faster at hand-off than Pyomo's persistent HiGHS interfaces (
 penalty, funding tie-break) are compiled as three cost vectors, so ``max_coverage``
 re-solves the same HiGHS model with other costs and one added row instead of rebuilding.
 
+No false "infeasible": without decisions the model always has a plan (fund nothing, take
+the shortfall), yet HiGHS's presolve can decide infeasible on tiny coefficients (every
+capacity times 1e-7). So an infeasible (or infeasible-or-unbounded) stage is solved again
+with presolve off before it is reported; summary.json's ``solve_stages`` records that
+re-check (``recheck``, ``why``, its status), and infeasible stands only if it agrees.
+
 Other solvers (SCIP, CBC, Gurobi, CPLEX) go through Pyomo's own interfaces:
 ``optimize.solvers``.
 """
@@ -37,6 +43,9 @@ from optimize.model.parameters import set_parameters
 #: In max_coverage, the shortfall penalty may exceed its first-stage optimum by this much
 #: (relative, with an absolute floor of the same size in MUSD).
 COVERAGE_TOLERANCE = 1e-6
+#: A re-check of an infeasible (presolve off) gets what is left of the stage's time limit,
+#: but at least this many seconds.
+RECHECK_MIN_SECONDS = 1.0
 #: The solvers' random seed, fixed so that a run repeats (each solver's own name for it:
 #: ``optimize.solvers``).
 RANDOM_SEED = 0
@@ -237,8 +246,12 @@ def _status(h: highspy.Highs, has_integers: bool) -> tuple[Status, str]:
         if has_integers and info.mip_node_count < 0:
             return Status.ERROR, "HiGHS reported optimal without running branch and bound"
         return Status.OPTIMAL, ""
-    if model_status in (ms.kInfeasible,):
+    if model_status == ms.kInfeasible:
         return Status.INFEASIBLE, "the model is infeasible"
+    if model_status == ms.kUnboundedOrInfeasible:
+        # The objective is bounded below (costs and penalties are non-negative; salvage is
+        # at most the capex funded), so this is infeasible.
+        return Status.INFEASIBLE, "the model is infeasible (HiGHS: infeasible or unbounded)"
     stopped = (ms.kTimeLimit, ms.kIterationLimit, ms.kSolutionLimit, ms.kInterrupt,
                ms.kObjectiveBound, ms.kObjectiveTarget, getattr(ms, "kHighsInterrupt", None))
     if model_status in stopped:
@@ -253,6 +266,60 @@ def _run(h: highspy.Highs, has_integers: bool) -> tuple[Status, str, float]:
     h.run()
     status, message = _status(h, has_integers)
     return status, message, h.getRunTime() - before
+
+
+def infeasible_message(m: ConcreteModel) -> str:
+    """Return the message of an infeasible that a solve without presolve confirmed.
+
+    Without decisions the model is feasible by construction: funding nothing and taking
+    the shortfall (which absorbs any demand) is always a plan, and with no FID nothing must
+    be paid. Forced decisions can make it infeasible (a forced project the budgets cannot
+    pay for).
+    """
+    if m.data.decisions:
+        return ("the model is infeasible, also with presolve off: the scenario's decisions "
+                "cannot all be met (e.g. a forced project the budgets cannot pay for); "
+                "without decisions the model is always feasible")
+    return ("the model is infeasible, also with presolve off, but it should always be "
+            "feasible (funding nothing and taking the shortfall is a plan): a bug in "
+            "ree-plan, or inputs too extreme for the solver's tolerances")
+
+
+def recheck_seconds(time_limit_s: float, spent: float) -> float:
+    """Return the time limit of a re-check: what the stage left, at least RECHECK_MIN_SECONDS.
+
+    Never more than the time limit itself.
+    """
+    return max(time_limit_s - spent, min(time_limit_s, RECHECK_MIN_SECONDS))
+
+
+def recheck_message(status: Status, message: str) -> str:
+    """Return the message of a re-check without presolve that did not confirm infeasible."""
+    said = "the solver's presolve reported the model infeasible"
+    if status.has_solution:
+        return (f"{said} (presolve can misjudge very small or large numbers in the inputs); "
+                "solved again without presolve, which found this plan"
+                + (f": {message}" if message else ""))
+    return f"{said}; solved again without presolve: {message}"
+
+
+def option_value(h: highspy.Highs, name: str) -> Any:
+    """Return the value of a HiGHS option (highspy returns it bare, or as (status, value))."""
+    got = h.getOptionValue(name)
+    return got[1] if isinstance(got, tuple) else got
+
+
+@contextlib.contextmanager
+def highs_options_set(h: highspy.Highs, options: dict[str, Any]) -> Iterator[None]:
+    """Set HiGHS options for the duration, then give each back its earlier value."""
+    earlier = {name: option_value(h, name) for name in options}
+    try:
+        for name, value in options.items():
+            h.setOptionValue(name, value)
+        yield
+    finally:
+        for name, value in earlier.items():
+            h.setOptionValue(name, value)
 
 
 class HighsModel:
@@ -354,10 +421,7 @@ class HighsModel:
         try:
             if self.options.mode == "max_coverage":
                 self._costs(form.cost_penalty)
-                status, message, seconds = _run(h, has_integers)
-                result.stages.append({"stage": "min_shortfall", "status": str(status),
-                                      "seconds": seconds})
-                result.solve_seconds += seconds
+                status, message = self._stage("min_shortfall", result, has_integers)
                 if not status.has_solution:
                     result.status, result.message = status, message
                     return result
@@ -369,10 +433,7 @@ class HighsModel:
                 self._costs(form.cost_subsidy + form.cost_tiebreak)
             else:
                 self._costs(form.cost_subsidy + form.cost_penalty + form.cost_tiebreak)
-            status, message, seconds = _run(h, has_integers)
-            result.stages.append({"stage": "min_subsidy", "status": str(status),
-                                  "seconds": seconds})
-            result.solve_seconds += seconds
+            status, message = self._stage("min_subsidy", result, has_integers)
             result.status, result.message = status, message
             if status.has_solution:
                 self._load(result, has_integers)
@@ -380,6 +441,40 @@ class HighsModel:
         finally:
             if added_row is not None:
                 h.deleteRows(1, np.array([added_row]))
+
+    def _stage(self, name: str, result: SolveResult, has_integers: bool) -> tuple[Status, str]:
+        """Run HiGHS on the costs set, record the stage in ``result``; return its outcome.
+
+        An infeasible is re-checked before it is reported (``_recheck``).
+        """
+        status, message, seconds = _run(self.h, has_integers)
+        result.stages.append({"stage": name, "status": str(status), "seconds": seconds})
+        result.solve_seconds += seconds
+        if status is Status.INFEASIBLE:
+            return self._recheck(name, result, has_integers, message, seconds)
+        return status, message
+
+    def _recheck(self, name: str, result: SolveResult, has_integers: bool, said: str,
+                 spent: float) -> tuple[Status, str]:
+        """Solve again with presolve off after HiGHS said infeasible; return what to report.
+
+        Presolve can decide infeasible on tiny coefficients (a capacity times 1e-7) where
+        the same model without presolve has a plan. The re-check gets what is left of the
+        time limit (at least RECHECK_MIN_SECONDS) and is recorded as a stage of its own
+        (``recheck``, ``why``); the presolve and time limit options are restored afterwards.
+        Infeasible is reported only if the re-check agrees.
+        """
+        left = recheck_seconds(float(self.solver_options["time_limit"]), spent)
+        with highs_options_set(self.h, {"presolve": "off", "time_limit": left}):
+            self.h.clearSolver()
+            status, message, seconds = _run(self.h, has_integers)
+        result.stages.append({"stage": name, "recheck": "presolve off",
+                              "why": f"HiGHS with presolve said: {said}",
+                              "status": str(status), "seconds": seconds})
+        result.solve_seconds += seconds
+        if status is Status.INFEASIBLE:
+            return status, infeasible_message(self.m)
+        return status, recheck_message(status, message)
 
     def expression_values(self) -> dict[tuple[str, Any], float] | None:
         """Return the value of every REPORTED Expression at the last plan, or None.

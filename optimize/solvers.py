@@ -17,7 +17,8 @@ Each solver goes through the Pyomo interface measured to work offline here (Pyom
 
 The options are set in the project's terms (time limit, relative gap, threads, a fixed random
 seed) and mapped to each solver's names (``options_for_scip`` ...); the names and values
-passed go into ``SolveResult.solver_options`` and summary.json.
+passed go into ``SolveResult.solver_options`` and summary.json. As with HiGHS, an infeasible
+is re-checked with the solver's presolve off (``Backend.presolve_off``) before it is reported.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from pyomo.common.log import LoggingIntercept
@@ -57,7 +58,10 @@ from optimize.solve import (
     SolveOptions,
     SolveResult,
     Status,
+    infeasible_message,
     plan_duals,
+    recheck_message,
+    recheck_seconds,
 )
 
 #: A binary further than this from 0 or 1 means the solver returned a relaxation, not a plan
@@ -229,6 +233,8 @@ class Backend:
     options: Callable[[SolveOptions], dict[str, Any]]
     nodes: Callable[[Any, Any], int]
     version: Callable[[Any], str]
+    #: The options that turn presolve off: an infeasible is re-checked with them.
+    presolve_off: tuple[tuple[str, Any], ...] = ()
     licence_refuses: Callable[[Exception], bool] = never
     #: Check what the solver needs; return further arguments for SolverFactory.
     prepare: Callable[[Backend], dict[str, Any]] = import_package
@@ -250,13 +256,15 @@ class Backend:
 
 BACKENDS = {
     "scip": Backend("scip", "SCIP", "scip_direct", "pyscipopt", options_for_scip, scip_nodes,
-                    scip_version),
+                    scip_version, presolve_off=(("presolving/maxrounds", 0),)),
     "cbc": Backend("cbc", "CBC", "cbc", "pulp", options_for_cbc, cbc_nodes, pyomo_version,
-                   prepare=cbc_program),
+                   presolve_off=(("presolve", "off"),), prepare=cbc_program),
     "gurobi": Backend("gurobi", "Gurobi", "gurobi_direct", "gurobipy", options_for_gurobi,
-                      gurobi_nodes, pyomo_version, gurobi_refuses_size),
+                      gurobi_nodes, pyomo_version, presolve_off=(("Presolve", 0),),
+                      licence_refuses=gurobi_refuses_size),
     "cplex": Backend("cplex", "CPLEX", "cplex_direct", "cplex", options_for_cplex, cplex_nodes,
-                     pyomo_version, cplex_refuses_size),
+                     pyomo_version, presolve_off=(("preprocessing_presolve", 0),),
+                     licence_refuses=cplex_refuses_size),
 }
 assert set(BACKENDS) | {"highs"} == set(SOLVERS)
 
@@ -408,8 +416,44 @@ class PyomoSolverModel:
             return self._stage("min_subsidy", result, variables)
 
     def _stage(self, name: str, result: SolveResult, variables: list[Any]) -> Stage:
-        """Solve with the active objective, load any plan, and record the stage in ``result``."""
-        stage = self._call()
+        """Solve with the active objective, load any plan, and record the stage in ``result``.
+
+        An infeasible is re-checked before it is reported (``_recheck``).
+        """
+        stage = self._attempt(self.solver_options, variables)
+        record_stage(result, {"stage": name}, stage)
+        if stage.status is Status.INFEASIBLE:
+            stage = self._recheck(name, result, variables, stage)
+        result.status, result.message = stage.status, stage.message
+        return stage
+
+    def _recheck(self, name: str, result: SolveResult, variables: list[Any],
+                 first: Stage) -> Stage:
+        """Solve again with presolve off after the solver said infeasible; return that stage.
+
+        As ``HighsModel._recheck``: presolve can decide infeasible on tiny coefficients
+        (SCIP does on the example with every capacity times 1e-7). The re-check gets what is
+        left of the time limit and the backend's ``presolve_off`` options, for this call
+        only; it is recorded as a stage of its own, and infeasible is reported only if it
+        agrees.
+        """
+        spent = first.solver_seconds + first.transfer_seconds
+        limit = replace(self.options, time_limit_s=recheck_seconds(self.options.time_limit_s,
+                                                                   spent))
+        options = {**self.backend.options(limit), **dict(self.backend.presolve_off)}
+        stage = self._attempt(options, variables)
+        record_stage(result, {"stage": name, "recheck": "presolve off",
+                              "why": f"{self.backend.label} with presolve said: "
+                                     f"{first.message}"}, stage)
+        if stage.status is Status.INFEASIBLE:
+            stage.message = infeasible_message(self.m)
+        else:
+            stage.message = recheck_message(stage.status, stage.message)
+        return stage
+
+    def _attempt(self, options: dict[str, Any], variables: list[Any]) -> Stage:
+        """Run the solver once with ``options`` and load any plan into the variables."""
+        stage = self._call(options)
         if stage.status.has_solution:
             if load_plan(self.m, stage.results, variables):
                 stage.objective = float(value(active_objective(self.m)))
@@ -418,20 +462,15 @@ class PyomoSolverModel:
                     Status.TIME_LIMIT if stage.status is Status.FEASIBLE else Status.ERROR,
                     f"{self.backend.label} returned a point with fractional binaries, "
                     "not a plan")
-        result.stages.append({"stage": name, "status": str(stage.status),
-                              "seconds": stage.solver_seconds})
-        result.solve_seconds += stage.solver_seconds
-        result.transfer_seconds += stage.transfer_seconds
-        result.status, result.message = stage.status, stage.message
         return stage
 
-    def _call(self) -> Stage:
+    def _call(self, options: dict[str, Any]) -> Stage:
         """Run the solver once; a failure of the solver is a status, not an exception."""
         started = time.perf_counter()
         try:
             with quiet_output():
                 results = self.solver.solve(self.m, load_solutions=False,
-                                            options=dict(self.solver_options))
+                                            options=dict(options))
         except Exception as exc:  # noqa: BLE001 - any solver failure is reported, not raised
             seconds = time.perf_counter() - started
             return Stage(Status.ERROR, self._failure(exc), seconds, 0.0)
@@ -455,6 +494,14 @@ class PyomoSolverModel:
             return max(self.backend.nodes(self.solver, results), 0)
         except (AttributeError, TypeError, ValueError):
             return 0
+
+
+def record_stage(result: SolveResult, entry: dict[str, Any], stage: Stage) -> None:
+    """Add a solver call to ``result``: its stage entry (with status and seconds), its times."""
+    result.stages.append({**entry, "status": str(stage.status),
+                          "seconds": stage.solver_seconds})
+    result.solve_seconds += stage.solver_seconds
+    result.transfer_seconds += stage.transfer_seconds
 
 
 def free_variables(m: ConcreteModel) -> list[Any]:

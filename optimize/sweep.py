@@ -6,6 +6,12 @@ missing; nothing finished is lost or solved twice. Work runs in a local process 
 one solver thread per worker: HiGHS's threads gain little on these MIPs and its scheduler is
 per process) or on an existing dask.distributed cluster. A solver that is not installed is
 reported before any worker starts (``require_solvers``).
+
+Whatever goes wrong with one scenario (or one budget scale) becomes its row, status
+``invalid`` or ``error`` with the message, and the sweep goes on. Local workers end with
+their parent: a killed sweep leaves no process behind, and Ctrl-C cancels what is pending,
+ends the workers at once and keeps every finished run for ``--resume``
+(``optimize.workers``).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import shutil
 import sys
 import threading
@@ -35,7 +42,9 @@ from optimize.model import build_model
 from optimize.model.parameters import same_structure
 from optimize.pipeline import ModelCache, options_for, run, solve_model
 from optimize.results.write import write_run
-from optimize.solvers import require, solver_model
+from optimize.solve import SolveOptions
+from optimize.solvers import SolverModel, require, solver_model
+from optimize.workers import discard_partial, init_worker, stop_pool
 
 SUMMARY = "summary.json"
 
@@ -81,8 +90,33 @@ def worker_cache() -> ModelCache:
     return cache
 
 
+def failure_row(kind: str, exc: Exception) -> dict[str, Any]:
+    """Return the row of a failed solve: status ``invalid`` (bad input) or ``error``."""
+    if isinstance(exc, InputError):
+        return {"status": "invalid", "message": exc.report()}
+    if isinstance(exc, SolverUnavailable):  # e.g. a dask worker without the solver's package
+        return {"status": "invalid", "message": str(exc)}
+    return {"status": "error", "message": f"{kind} failed: {type(exc).__name__}: {exc}"}
+
+
 def solve_scenario(inputs: str, out: str, overrides: dict[str, Any]) -> list[dict[str, Any]]:
-    """Solve one inputs folder or scenario into ``out``; bad input is a row, not a crash.
+    """Solve one inputs folder or scenario into ``out``; any failure is a row, not a crash.
+
+    Invalid input or a missing solver is status ``invalid``, anything else that goes wrong
+    (building, solving, writing) status ``error``, each with its message; the exception
+    never leaves the worker, so one that cannot be pickled cannot break the pool. After an
+    ``error`` the worker drops its kept model and builds the next one afresh.
+    """
+    try:
+        return [solve_and_write(inputs, out, overrides)]
+    except Exception as exc:  # noqa: BLE001 - one scenario's failure is its row; others go on
+        if not isinstance(exc, (InputError, SolverUnavailable)):
+            worker_cache().model = None
+        return [{"scenario": scenario_name(inputs), **failure_row("solve", exc)}]
+
+
+def solve_and_write(inputs: str, out: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Solve one scenario, write its run folder into ``out``; return its summary.
 
     The worker keeps its last model: a scenario that differs from the previous one only in
     parameters (prices, offers, demand, penalties, budgets) updates it instead of rebuilding.
@@ -91,17 +125,11 @@ def solve_scenario(inputs: str, out: str, overrides: dict[str, Any]) -> list[dic
     a finished run always carries both.
     """
     cache = worker_cache()
-    try:
-        forced = run(inputs, tag={"run_id": uuid.uuid4().hex}, cache=cache, **overrides)
-    except InputError as exc:
-        return [{"scenario": scenario_name(inputs), "status": "invalid",
-                 "message": exc.report()}]
-    except SolverUnavailable as exc:  # e.g. a dask worker without the solver's package
-        return [{"scenario": scenario_name(inputs), "status": "invalid", "message": str(exc)}]
+    forced = run(inputs, tag={"run_id": uuid.uuid4().hex}, cache=cache, **overrides)
     if forced.data.decisions:
         forced.summary.update(decisions_cost(inputs, forced.summary, cache, overrides))
     write_run(Path(out), forced.summary, forced.tables)
-    return [forced.summary]
+    return forced.summary
 
 
 def decisions_cost(inputs: str, forced: dict[str, Any], cache: ModelCache,
@@ -128,23 +156,42 @@ def decisions_cost(inputs: str, forced: dict[str, Any], cache: ModelCache,
 
 def solve_frontier(inputs: str, scales: list[float], runs: str,
                    overrides: dict[str, Any]) -> list[dict[str, Any]]:
-    """Solve ``max_coverage`` at each budget scale, building the model once for all of them."""
-    loaded = load_inputs(inputs)
-    options = options_for(loaded.data, **{**overrides, "mode": "max_coverage"})
-    started = time.perf_counter()
-    built = build_model(loaded.data)
-    build_seconds = time.perf_counter() - started
-    model = solver_model(built, options)
+    """Solve ``max_coverage`` at each budget scale, building the model once for all of them.
+
+    Any failure is a row of its scale (``budget_scale``, status ``invalid`` or ``error``,
+    message), not a crash: inputs that do not load fail every scale; a scale that fails
+    leaves the others to go on, on a model built afresh.
+    """
+    todo = [s for s in scales if not finished(Path(runs) / scale_key(s))]
+    try:
+        loaded = load_inputs(inputs)
+        options = options_for(loaded.data, **{**overrides, "mode": "max_coverage"})
+    except Exception as exc:  # noqa: BLE001 - reported per scale; other chunks go on
+        return [{"budget_scale": s, **failure_row("loading the inputs", exc)} for s in todo]
+    model: SolverModel | None = None
+    build_seconds = 0.0
     summaries = []
-    for scale in scales:
-        out = Path(runs) / scale_key(scale)
-        if finished(out):
-            continue
-        model.scale_budgets(scale)
-        summaries.append(solve_model(loaded, model, build_seconds, out=out,
-                                     tag={"budget_scale": scale,
-                                          "run_id": uuid.uuid4().hex}).summary)
+    for scale in todo:
+        try:
+            if model is None:
+                model, build_seconds = frontier_model(loaded.data, options)
+            model.scale_budgets(scale)
+            summaries.append(solve_model(loaded, model, build_seconds,
+                                         out=Path(runs) / scale_key(scale),
+                                         tag={"budget_scale": scale,
+                                              "run_id": uuid.uuid4().hex}).summary)
+        except Exception as exc:  # noqa: BLE001 - this scale's row; the next scales go on
+            model = None
+            summaries.append({"budget_scale": scale, **failure_row("solve", exc)})
     return summaries
+
+
+def frontier_model(data: ModelData, options: SolveOptions) -> tuple[SolverModel, float]:
+    """Return the frontier's model held for its solver, and the seconds the build took."""
+    started = time.perf_counter()
+    built = build_model(data)
+    build_seconds = time.perf_counter() - started
+    return solver_model(built, options), build_seconds
 
 
 def scale_key(scale: float) -> str:
@@ -187,12 +234,13 @@ def execute(jobs: list[Job], workers: int, scheduler: str | None,
         return _execute_dask(jobs, scheduler, progress)
     outcomes: list[Outcome] = []
     pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))),
-                               mp_context=get_context("spawn"))
+                               mp_context=get_context("spawn"), initializer=init_worker,
+                               initargs=(os.getpid(),))
     try:
         futures = {pool.submit(job.fn, *job.args): job for job in jobs}
         _collect(futures, outcomes, progress, workers)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # Ctrl-C above all: cancel what is pending, end the workers now
+        stop_pool(pool)
         raise
     pool.shutdown()
     return outcomes
@@ -207,7 +255,11 @@ def _execute_dask(jobs: list[Job], scheduler: str, progress: Progress) -> list[O
         futures = {client.submit(job.fn, *job.args, key=f"{job.key}-{uuid.uuid4().hex}",
                                  pure=False): job for job in jobs}
         slots = sum(client.nthreads().values())
-        _collect(futures, outcomes, progress, slots, completed=dask_completed)
+        try:
+            _collect(futures, outcomes, progress, slots, completed=dask_completed)
+        except BaseException:  # Ctrl-C: the cluster's workers are not ours; cancel our tasks
+            client.cancel(list(futures))
+            raise
     return outcomes
 
 
@@ -242,7 +294,23 @@ def _prepare(folder: Path, resume: bool) -> Path:
     if not resume and runs.exists():
         shutil.rmtree(runs)
     runs.mkdir(parents=True, exist_ok=True)
+    discard_partial(runs)  # what an interrupted sweep's workers left half-written
     return runs
+
+
+def execute_into(runs: Path, jobs: list[Job], workers: int, scheduler: str | None,
+                 progress: Progress) -> list[Outcome]:
+    """Run the jobs (``execute``); if interrupted, leave only finished run folders in ``runs``.
+
+    With a local pool the workers are gone by then, so nothing writes any more; a dask
+    cluster's may still be, and their leftovers go at ``--resume``.
+    """
+    try:
+        return execute(jobs, workers, scheduler, progress)
+    except BaseException:
+        if not scheduler:
+            discard_partial(runs)
+        raise
 
 
 # -- compare ------------------------------------------------------------------------------
@@ -277,7 +345,7 @@ def compare(scenarios: list[str | Path], out: Path, workers: int = 2,
     jobs = [Job(name, solve_scenario, (str(path), str(runs / name), overrides))
             for name, path in same_structure_together(todo)]
     progress = Progress(len(jobs), "compare")
-    outcomes = execute(jobs, workers, scheduler, progress)
+    outcomes = execute_into(runs, jobs, workers, scheduler, progress)
     failures = _failures(outcomes)
     summaries = {n: read_summary(runs / n) for n in names if finished(runs / n)}
     table = comparison_table(names, summaries, failures)
@@ -327,11 +395,13 @@ def same_structure_together(scenarios: list[Named]) -> list[Named]:
 
 
 def _failures(outcomes: list[Outcome]) -> dict[str, str]:
+    """Return what failed, by scenario (a compare job) or by budget scale (``scale-0.30``)."""
     failures = {o.key: o.error for o in outcomes if o.error}
     for o in outcomes:
         for s in o.summaries:
             if s.get("status") in ("invalid", "error"):
-                failures[o.key] = s.get("message", s["status"])
+                key = scale_key(s["budget_scale"]) if "budget_scale" in s else o.key
+                failures[key] = s.get("message", s["status"])
     return {k: v for k, v in failures.items() if v is not None}
 
 
@@ -444,7 +514,7 @@ def frontier(inputs: str | Path, scales: list[float], out: Path, workers: int = 
     jobs = [Job(f"chunk-{i}", solve_frontier, (str(inputs), chunk, str(runs), overrides))
             for i, chunk in enumerate(chunks) if chunk]
     progress = Progress(len(todo), "frontier")
-    outcomes = execute(jobs, workers, scheduler, progress)
+    outcomes = execute_into(runs, jobs, workers, scheduler, progress)
     failures = _failures(outcomes)
     summaries = {s: read_summary(runs / scale_key(s)) for s in scales
                  if finished(runs / scale_key(s))}
