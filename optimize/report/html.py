@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,11 @@ from plotly.offline import get_plotlyjs
 
 from optimize.data.modeldata import Decision
 from optimize.report import figures
-from optimize.results.write import current_umask
+from optimize.results.safety import OutputRefused, check_report_folder
+from optimize.results.write import write_text_atomically
+
+#: How every report starts: ``report.html`` beginning so is ree-plan's to replace.
+REPORT_START = '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>ree-plan'
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -38,8 +40,8 @@ def _figure(fig: go.Figure, div_id: str) -> str:
 
 
 def _page(title: str, body: list[str]) -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
+    return (REPORT_START[:-len("ree-plan")] +
+            f"{html.escape(title)}</title><style>{STYLE}</style>"
             f"<script type=\"text/javascript\">{get_plotlyjs()}</script></head><body>"
             + "\n".join(body) + "</body></html>\n")
 
@@ -157,12 +159,31 @@ def frontier_report(folder: Path) -> str:
         "<h2>Frontier</h2>", _table(table), "<h2>Order of entry</h2>", _table(entry)])
 
 
+def report_target(folder: str | Path) -> Path:
+    """Return the resolved folder to write ``report.html`` into, or raise OutputRefused.
+
+    The folder must be a run, compare or frontier folder ree-plan wrote, and a
+    ``report.html`` already there must be one ree-plan wrote (it is replaced).
+    """
+    text = str(folder)
+    if text == "":
+        raise OutputRefused("the folder to report on is empty (an unset shell variable?); give "
+                            "a run, compare or frontier folder, e.g. results/baseline")
+    if "\0" in text:
+        raise OutputRefused(f"folder {text!r} holds a NUL character")
+    target = Path(text).resolve()
+    check_report_folder(target, f"folder {text!r}", REPORT_START)
+    return target
+
+
 def write_report(folder: str | Path, year: int | None = None) -> Path:
     """Write ``report.html`` into a run, compare or frontier folder (atomically).
 
-    ``year`` picks the year of a run's material-flow diagram (default: the last year).
+    ``year`` picks the year of a run's material-flow diagram (default: the last year). The
+    folder is checked first (``report_target``).
     """
-    folder = Path(folder)
+    given = folder
+    folder = report_target(folder)
     if (folder / "comparison.csv").exists():
         text = compare_report(folder)
     elif (folder / "frontier.csv").exists():
@@ -170,11 +191,7 @@ def write_report(folder: str | Path, year: int | None = None) -> Path:
     elif (folder / "summary.json").exists():
         text = run_report(folder, year)
     else:
-        raise FileNotFoundError(f"{folder} is not a run, compare or frontier folder")
-    fd, tmp = tempfile.mkstemp(prefix=".report-", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o666 & ~current_umask())
-    target = folder / "report.html"
-    os.replace(tmp, target)
-    return target
+        raise OutputRefused(f"{given} holds no table to report on yet (a sweep stopped before "
+                            "its first table?); run it again with --resume")
+    write_text_atomically(folder / "report.html", text)
+    return Path(given) / "report.html"

@@ -1,16 +1,29 @@
-"""Write a run folder atomically: build it beside the target, then swap it in."""
+"""Write a run folder atomically: build it beside the target, then swap it in.
+
+The new folder is built as ``.<name>.tmp-XXXXXXXX`` beside the target, with the marker
+``.ree-plan-run`` written first (so that a killed run's half-built folder is recognisably
+ours) and rewritten last, listing the files, once the folder is complete. The old folder
+is renamed away to ``.<name>.old-XXXXXXXX`` and the new one renamed in, putting the old one
+back if that fails.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from optimize.results.tables import Tables
+import pandas as pd
+
+from optimize.results.safety import MARKER, RUN, check_replaceable
+
+if TYPE_CHECKING:  # tables imports Pyomo; writing a folder does not need it
+    from optimize.results.tables import Tables
 
 FLOAT_FORMAT = "%.10g"
 
@@ -20,26 +33,67 @@ def write_run(out: Path, summary: dict[str, Any], tables: Tables | None,
     """Write ``summary.json`` and the tables into ``out``, replacing it whole.
 
     Everything is written into a temporary folder next to ``out`` first; only a complete
-    folder is renamed into place, so a run that fails leaves the previous results intact.
+    folder is swapped into place, so a run that fails leaves the previous results intact.
     ``before_swap(folder)`` can add files built from the written tables (the report).
+    ``out`` must be missing, empty or a run folder holding only what ree-plan wrote
+    (OutputRefused otherwise; ``optimize.results.safety``).
     """
-    out = out.resolve()
+    out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes it private; results are shared
     try:
+        write_marker(tmp, RUN, out.name)
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes it private; results are shared
         if tables is not None:
             for name, frame in tables.frames.items():
-                frame.to_csv(tmp / f"{name}.csv", index=False, float_format=FLOAT_FORMAT,
-                             lineterminator="\n")
+                (tmp / f"{name}.csv").write_text(csv_text(frame), encoding="utf-8")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n",
                                           encoding="utf-8")
         if before_swap is not None:
             before_swap(tmp)
+        write_marker(tmp, RUN, out.name, files=sorted(p.name for p in tmp.iterdir()))
+        check_replaceable(out, f"output folder {str(out)!r}")
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_marker(folder: Path, kind: str, target: str, files: list[str] | None = None) -> None:
+    """Write the marker that says ree-plan wrote ``folder`` (atomically, by rename).
+
+    Without ``files`` the folder is still being written (``"complete": false``); with them,
+    it is complete and they are what it holds.
+    """
+    marker: dict[str, Any] = {"written_by": "ree-plan", "kind": kind, "target": target,
+                              "complete": files is not None}
+    if files is not None:
+        marker["files"] = sorted(set(files) | {MARKER})
+    write_text_atomically(folder / MARKER, json.dumps(marker, indent=1) + "\n")
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``path`` through a hidden temporary file beside it and one rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_csv(frame: pd.DataFrame, path: Path, float_format: str | None = FLOAT_FORMAT) -> None:
+    """Write a table atomically (a hidden temporary file, one rename)."""
+    write_text_atomically(path, csv_text(frame, float_format))
+
+
+def csv_text(frame: pd.DataFrame, float_format: str | None = FLOAT_FORMAT) -> str:
+    """Return a table as CSV text (lines end in a line feed)."""
+    return str(frame.to_csv(index=False, float_format=float_format, lineterminator="\n"))
 
 
 def current_umask() -> int:
@@ -49,7 +103,10 @@ def current_umask() -> int:
     return mask
 
 
+# -- the swap ----------------------------------------------------------------------------
+
 def _swap_in(new: Path, out: Path) -> None:
+    """Put folder ``new`` at ``out``: the old folder away to ``.<name>.old-*``, the new in."""
     old = None
     if out.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
