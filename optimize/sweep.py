@@ -41,6 +41,7 @@ from optimize.results.safety import (
     output_path,
     plain_name_problem,
     read_marker,
+    tidy_leftovers,
 )
 from optimize.results.write import write_csv, write_marker, write_run
 from optimize.solvers import require, solver_model
@@ -248,7 +249,8 @@ def _collect(futures: dict[Any, Job], outcomes: list[Outcome], progress: Progres
 def _prepare(folder: Path, resume: bool, kind: str) -> Path:
     """Mark a (checked and locked) sweep folder as ours and return its ``runs/``.
 
-    Without ``resume`` earlier runs are removed.
+    Without ``resume`` earlier runs are removed; with it, the hidden folders that killed
+    workers left in ``runs/`` are (a run they were replacing is put back).
     """
     folder.mkdir(parents=True, exist_ok=True)
     if read_marker(folder) is None:
@@ -257,6 +259,7 @@ def _prepare(folder: Path, resume: bool, kind: str) -> Path:
     if not resume and runs.exists():
         shutil.rmtree(runs)
     runs.mkdir(exist_ok=True)
+    tidy_leftovers(runs)
     return runs
 
 

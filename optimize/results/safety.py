@@ -20,6 +20,12 @@ Refusals raise OutputRefused (exit 2); another process writing the same folder r
 OutputBusy (exit 1: nothing is wrong with the command, it can be run again once the other
 run is done). The lock is ``fcntl.flock`` on ``.<name>.lock`` beside the folder, taken
 before solving and held until the folder is swapped in; the file is removed on release.
+
+Killed runs leave hidden folders beside the output, ``.<name>.tmp-XXXXXXXX`` (a folder being
+built, or the old results after the swap) and ``.<name>.old-XXXXXXXX`` (the old results
+while they were renamed away, where the atomic exchange is unavailable). ``tidy_leftovers``
+puts the old results back when the output folder is missing, and removes those of ours:
+named so, and holding the marker (or empty).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ import fcntl
 import json
 import os
 import re
+import shutil
+import sys
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -196,7 +204,7 @@ def foreign_runs(runs: Path) -> list[str]:
     for entry in _entries(runs):
         if entry.name in OS_DROPPINGS:
             continue
-        if LEFTOVER.fullmatch(entry.name) and read_marker(entry) is not None:
+        if LEFTOVER.fullmatch(entry.name) and _ours(entry):
             continue
         if folder_kind(entry) == RUN:
             foreign += [f"{entry.name}/{n}" for n in foreign_entries(entry, RUN)]
@@ -404,14 +412,79 @@ def _read_pid(fd: int) -> str:
 @contextlib.contextmanager
 def claim(target: Path, kinds: Sequence[str] = (RUN,), shown: str | None = None
           ) -> Iterator[Path]:
-    """Lock ``target`` and check it again, now that no other run can change it.
+    """Lock ``target``, recover or remove what killed runs left beside it, check it again.
 
     Use on a path from ``output_path``, around the solve and the write.
     """
     label = shown or f"output folder {str(target)!r}"
     with locked(target, label):
+        for note in tidy_leftovers(target.parent, target.name):
+            print(f"note: {note}", file=sys.stderr)
         check_replaceable(target, label, kinds)
         yield target
+
+
+# -- what killed runs leave behind -------------------------------------------------------
+
+def _ours(folder: Path, name: str | None = None) -> bool:
+    """Return whether a hidden ``.<name>.tmp-``/``.old-`` folder is ree-plan's leftover."""
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    marker = read_marker(folder)
+    if marker is not None:
+        return name is None or marker.get("target") in (None, name)
+    return not _entries(folder) or folder_kind(folder) == RUN
+
+
+def _complete(folder: Path) -> bool:
+    """Return whether a leftover folder holds a whole run (marker complete, or legacy)."""
+    marker = read_marker(folder)
+    if marker is not None:
+        return bool(marker.get("complete")) and (folder / "summary.json").is_file()
+    return folder_kind(folder) == RUN
+
+
+def tidy_leftovers(parent: Path, name: str | None = None) -> list[str]:
+    """Recover and remove the hidden folders that killed runs left in ``parent``.
+
+    Only those of output ``name`` (all, with None: a sweep's ``runs/``, under its lock).
+    When the output folder is missing, the newest complete ``.<name>.old-*`` (the results
+    it held) is renamed back, else a complete ``.<name>.tmp-*`` (results a killed run had
+    finished); then every leftover of ours is removed. Returns what was done, for the user.
+    """
+    groups: dict[str, list[tuple[str, Path]]] = {}
+    for entry in _entries(parent):
+        match = LEFTOVER.fullmatch(entry.name)
+        if match is None or (name is not None and match["name"] != name):
+            continue
+        if _ours(entry, match["name"]):
+            groups.setdefault(match["name"], []).append((match["stage"], entry))
+    notes = []
+    for target_name, leftovers in sorted(groups.items()):
+        target = parent / target_name
+        if not target.exists() and not target.is_symlink():
+            restored = _restore(target, leftovers)
+            if restored is not None:
+                notes.append(f"{target} was missing after a killed run; put back from "
+                             f"{restored.name}")
+        for _, entry in leftovers:
+            if entry.exists():
+                shutil.rmtree(entry, ignore_errors=True)
+    return notes
+
+
+def _restore(target: Path, leftovers: list[tuple[str, Path]]) -> Path | None:
+    def newest_first(stage: str) -> list[Path]:
+        found = [p for s, p in leftovers if s == stage and _complete(p)]
+        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+    for candidate in [*newest_first("old"), *newest_first("tmp")]:
+        try:
+            os.rename(candidate, target)
+        except OSError:
+            continue
+        return candidate
+    return None
 
 
 def check_report_folder(target: Path, shown: str, report_start: str) -> None:

@@ -2,17 +2,25 @@
 
 The new folder is built as ``.<name>.tmp-XXXXXXXX`` beside the target, with the marker
 ``.ree-plan-run`` written first (so that a killed run's half-built folder is recognisably
-ours) and rewritten last, listing the files, once the folder is complete. The old folder
-is renamed away to ``.<name>.old-XXXXXXXX`` and the new one renamed in, putting the old one
-back if that fails.
+ours) and rewritten last, listing the files, once the folder is complete. On Linux the swap
+is one ``renameat2(RENAME_EXCHANGE)``: the output path holds the old folder or the new one at
+every instant, and the old one, now under the hidden name, is removed. Where the exchange
+is unavailable (another OS, or a filesystem without it) the old folder is renamed away to
+``.<name>.old-XXXXXXXX`` and the new one renamed in, putting the old one back if that fails;
+a kill between the two renames leaves the output missing, and the next run puts the old
+folder back (``optimize.results.safety.tidy_leftovers``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import errno
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +34,10 @@ if TYPE_CHECKING:  # tables imports Pyomo; writing a folder does not need it
     from optimize.results.tables import Tables
 
 FLOAT_FORMAT = "%.10g"
+AT_FDCWD = -100
+RENAME_EXCHANGE = 2
+#: errno values meaning "this system or filesystem cannot exchange": fall back to renames.
+NO_EXCHANGE = frozenset({errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
 
 
 def write_run(out: Path, summary: dict[str, Any], tables: Tables | None,
@@ -106,17 +118,63 @@ def current_umask() -> int:
 # -- the swap ----------------------------------------------------------------------------
 
 def _swap_in(new: Path, out: Path) -> None:
-    """Put folder ``new`` at ``out``: the old folder away to ``.<name>.old-*``, the new in."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.rmdir(old)
-        os.rename(out, old)
+    """Put folder ``new`` at ``out``; the old ``out``, if any, is removed."""
+    if not out.exists() and not out.is_symlink():
+        os.rename(new, out)
+        return
+    if exchange(new, out):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` is the old folder now
+        return
+    _swap_by_renames(new, out)
+
+
+def _swap_by_renames(new: Path, out: Path) -> None:
+    """Swap with two renames: the old folder away to ``.<name>.old-*``, the new one in."""
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.rmdir(old)
+    os.rename(out, old)
     try:
         os.rename(new, out)
     except BaseException:
-        if old is not None:
-            os.rename(old, out)
+        os.rename(old, out)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2`` with ``RENAME_EXCHANGE``).
+
+    Returns False, having changed nothing, where the system or filesystem cannot do it;
+    other failures raise OSError.
+    """
+    rename = _renameat2()
+    if rename is None:
+        return False
+    done = rename(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    if done == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in NO_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+_RENAMEAT2: list[Any] = []
+
+
+def _renameat2() -> Any:
+    """Return libc's ``renameat2`` through ctypes (None where there is none: not Linux)."""
+    if not _RENAMEAT2:
+        function = None
+        if sys.platform.startswith("linux"):
+            try:
+                libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+                function = libc.renameat2
+                function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                     ctypes.c_char_p, ctypes.c_uint]
+                function.restype = ctypes.c_int
+            except (OSError, AttributeError):
+                function = None
+        _RENAMEAT2.append(function)
+    return _RENAMEAT2[0]
+
