@@ -9,16 +9,21 @@ is unavailable (another OS, or a filesystem without it) the old folder is rename
 ``.<name>.old-XXXXXXXX`` and the new one renamed in, putting the old one back if that fails;
 a kill between the two renames leaves the output missing, and the next run puts the old
 folder back (``optimize.results.safety.tidy_leftovers``).
+
+CSV text cells that a spreadsheet would run as a formula are written with a leading ``'``
+(``spreadsheet_safe``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import ctypes
 import ctypes.util
 import errno
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -99,13 +104,28 @@ def write_text_atomically(path: Path, text: str) -> None:
 
 
 def write_csv(frame: pd.DataFrame, path: Path, float_format: str | None = FLOAT_FORMAT) -> None:
-    """Write a table atomically (a hidden temporary file, one rename)."""
+    """Write a table spreadsheet-safe and atomically (a hidden temporary file, one rename)."""
     write_text_atomically(path, csv_text(frame, float_format))
 
 
 def csv_text(frame: pd.DataFrame, float_format: str | None = FLOAT_FORMAT) -> str:
-    """Return a table as CSV text (lines end in a line feed)."""
-    return str(frame.to_csv(index=False, float_format=float_format, lineterminator="\n"))
+    """Return a table as CSV text, spreadsheet-safe (``spreadsheet_safe``).
+
+    Lines end in a line feed. Python's csv quotes a field holding a line feed but not one
+    holding a bare carriage return, which readers take for a line break: a table with such
+    a cell is written with every text field quoted, so it reads back whole.
+    """
+    safe = spreadsheet_safe(frame)
+    quoting = csv.QUOTE_NONNUMERIC if _holds_carriage_return(safe) else csv.QUOTE_MINIMAL
+    return str(safe.to_csv(index=False, float_format=float_format, lineterminator="\n",
+                           quoting=quoting))
+
+
+def _holds_carriage_return(frame: pd.DataFrame) -> bool:
+    if any("\r" in str(c) for c in frame.columns):
+        return True
+    return any(frame[c].map(lambda v: isinstance(v, str) and "\r" in v).any()
+               for c in _text_columns(frame))
 
 
 def current_umask() -> int:
@@ -113,6 +133,41 @@ def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# -- spreadsheet safety ------------------------------------------------------------------
+
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """Return a text value with ``'`` before it if a spreadsheet would run it as a formula.
+
+    Anything but text is returned as it is, and so is text that is just a number (``-3.5``).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) \
+            and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the table with every formula-like text cell and header quoted; numbers unchanged.
+
+    Only text (object or string) columns are touched, cell by cell: numbers in them, and
+    numeric columns, are written as they are.
+    """
+    safe = frame.copy(deep=False)
+    for column in _text_columns(frame):
+        safe[column] = frame[column].map(spreadsheet_text)
+    return safe.rename(columns=spreadsheet_text)
+
+
+def _text_columns(frame: pd.DataFrame) -> list[Any]:
+    return [c for c in frame.columns
+            if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
 
 
 # -- the swap ----------------------------------------------------------------------------
