@@ -46,8 +46,20 @@ def _page(title: str, body: list[str]) -> str:
             + "\n".join(body) + "</body></html>\n")
 
 
+def _esc(v: Any) -> str:
+    """Return any value as HTML text (summary.json and the CSVs may be edited by hand)."""
+    return html.escape(str(v))
+
+
+def _joined(values: Any) -> str:
+    """Return a list from summary.json as escaped, comma-separated text."""
+    if isinstance(values, (list, tuple)):
+        return _esc(", ".join(str(v) for v in values))
+    return _esc(values)
+
+
 def _summary_block(s: dict[str, Any]) -> str:
-    rows = [("status", s["status"] + (f" ({s['message']})" if s.get("message") else "")),
+    rows = [("status", f"{s['status']}" + (f" ({s['message']})" if s.get("message") else "")),
             ("mode", s.get("mode")), ("subsidy NPV (MUSD)", _num(s.get("subsidy_npv_musd"))),
             ("shortfall penalty NPV (MUSD)", _num(s.get("penalty_npv_musd"))),
             ("MIP gap", f"{(s.get('mip_gap') or 0):.3%}"), ("money", s.get("currency")),
@@ -62,8 +74,8 @@ def _summary_block(s: dict[str, Any]) -> str:
     for p, year in (s.get("first_full_coverage_year") or {}).items():
         rows.append((f"{p}: fully covered from", year or "never"))
         rows.append((f"{p}: shortfall (t)", _num(s["shortfall_t"][p])))
-    return "<table>" + "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}"
-                               "</td></tr>" for k, v in rows) + "</table>"
+    return "<table>" + "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>"
+                               for k, v in rows) + "</table>"
 
 
 def _num(v: Any) -> str:
@@ -72,15 +84,16 @@ def _num(v: Any) -> str:
 
 def _assumptions(s: dict[str, Any]) -> str:
     a = s.get("assumptions") or {}
-    parts = [f"<li>horizon {a.get('horizon')}, discount rate {a.get('discount_rate')}, "
-             f"constant {a.get('currency_year')} US dollars</li>",
-             f"<li>covered countries: {', '.join(a.get('covered_countries', []))}</li>"]
+    parts = [f"<li>horizon {_esc(a.get('horizon'))}, discount rate "
+             f"{_esc(a.get('discount_rate'))}, constant {_esc(a.get('currency_year'))} US "
+             "dollars</li>",
+             f"<li>covered countries: {_joined(a.get('covered_countries', []))}</li>"]
     for p, pen in (a.get("penalty_usd_per_kg") or {}).items():
-        parts.append(f"<li>{html.escape(p)}: shortfall penalty {pen:,.0f} USD/kg</li>")
+        parts.append(f"<li>{_esc(p)}: shortfall penalty {pen:,.0f} USD/kg</li>")
     for g, f in (a.get("funding_programs") or {}).items():
         total = f"{f['total_musd']:,.0f}" if f.get("total_musd") is not None else "no cap"
-        parts.append(f"<li>{html.escape(g)}: {', '.join(f['countries'])}; "
-                     f"{', '.join(f['stages'])}; {', '.join(f['covers'])}; {f['years']}; "
+        parts.append(f"<li>{_esc(g)}: {_joined(f['countries'])}; {_joined(f['stages'])}; "
+                     f"{_joined(f['covers'])}; {_esc(f['years'])}; "
                      f"{f['annual_musd']:,.0f} MUSD/yr, total {total}</li>")
     if a.get("funding_programs") is None:
         parts.append("<li>no funding.csv: budgets unlimited</li>")
@@ -108,7 +121,7 @@ def run_report(folder: Path, year: int | None = None) -> str:
              "<h2>The funded plan</h2>", _table(plan[plan.fid_year.notna()]),
              *_marginals(s),
              "<h2>Key assumptions</h2>", _assumptions(s),
-             f"<p class=\"note\">Tables: {', '.join(sorted(run.frames))} (CSV) and "
+             f"<p class=\"note\">Tables: {_esc(', '.join(sorted(run.frames)))} (CSV) and "
              "summary.json in this folder.</p>"]
     return _page(f"ree-plan {s.get('scenario')}", body)
 
