@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from instances import copy_example
@@ -356,3 +357,20 @@ def test_replaceable_treats_an_interrupted_reports_temporary_file_as_its_own(tmp
     (run / ".report-abcd1234").write_text("half a report")
     (run / ".report.html.tmp-abcd_234").write_text("half a report")
     safety.check_replaceable(run, "run")
+
+
+
+def test_a_folder_that_cannot_be_read_is_not_taken_for_an_empty_one(tmp_path, monkeypatch):
+    unreadable = tmp_path / "unreadable"
+    unreadable.mkdir()
+    (unreadable / "secret.txt").write_text("s")
+    iterdir = Path.iterdir
+
+    def denied(self):
+        if self == unreadable:
+            raise PermissionError(13, "Permission denied", str(self))
+        return iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", denied)
+    with pytest.raises(OutputRefused, match="cannot be read"):
+        safety.check_replaceable(unreadable, "unreadable")

@@ -324,7 +324,11 @@ def check_replaceable(target: Path, shown: str, kinds: Sequence[str] = (RUN,)) -
     if not target.is_dir():
         raise OutputRefused(f"{shown} is a file, not a folder: ree-plan writes a folder of "
                             "results and will not replace a file. Give another path.")
-    entries = [e for e in _entries(target) if e.name not in OS_DROPPINGS]
+    try:
+        entries = [e for e in sorted(target.iterdir()) if e.name not in OS_DROPPINGS]
+    except OSError as exc:  # an unreadable folder is not an empty one
+        raise OutputRefused(f"{shown} cannot be read ({exc.strerror or exc}), so ree-plan "
+                            "cannot tell what it holds; give another folder") from exc
     if not entries:
         return
     kind = folder_kind(target)
@@ -433,7 +437,11 @@ def _ours(folder: Path, name: str | None = None) -> bool:
     marker = read_marker(folder)
     if marker is not None:
         return name is None or marker.get("target") in (None, name)
-    return not _entries(folder) or folder_kind(folder) == RUN
+    try:
+        empty = not any(folder.iterdir())
+    except OSError:
+        return False
+    return empty or folder_kind(folder) == RUN
 
 
 def _complete(folder: Path) -> bool:
