@@ -42,6 +42,7 @@ from optimize.results.safety import (
     plain_name_problem,
     read_marker,
     tidy_leftovers,
+    tidy_temp_files,
 )
 from optimize.results.write import write_csv, write_marker, write_run
 from optimize.solvers import require, solver_model
@@ -250,9 +251,11 @@ def _prepare(folder: Path, resume: bool, kind: str) -> Path:
     """Mark a (checked and locked) sweep folder as ours and return its ``runs/``.
 
     Without ``resume`` earlier runs are removed; with it, the hidden folders that killed
-    workers left in ``runs/`` are (a run they were replacing is put back).
+    workers left in ``runs/`` are (a run they were replacing is put back). Temporary files
+    of a killed table or report write go either way.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    tidy_temp_files(folder, kind)
     if read_marker(folder) is None:
         write_marker(folder, kind, folder.name, files=[])
     runs = folder / "runs"

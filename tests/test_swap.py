@@ -19,7 +19,7 @@ from outputs import fake_summary
 
 from optimize.results import safety
 from optimize.results import write as write_module
-from optimize.results.safety import MARKER, read_marker, tidy_leftovers
+from optimize.results.safety import MARKER, read_marker, tidy_leftovers, tidy_temp_files
 from optimize.results.write import write_run
 
 # A child process writes version 1 of a run folder, then version 2, dying (os._exit, as
@@ -227,3 +227,15 @@ def test_sigkill_mid_write_leaves_a_whole_folder(tmp_path, how):
         tidy_leftovers(tmp_path, "run")
         assert complete(out) and version(out) >= 1
         assert hidden(tmp_path) == []
+
+
+def test_temporary_files_of_killed_table_and_report_writes_are_removed(tmp_path):
+    for name in (".comparison.csv.tmp-abcd1234", ".report-abcd1234",
+                 ".report.html.tmp-abcd1234", "..ree-plan-run.tmp-abcd1234"):
+        (tmp_path / name).write_text("half")
+    (tmp_path / ".notes.txt.tmp-abcd1234").write_text("not one of ours")
+    (tmp_path / "comparison.csv").write_text("metric,item\n")
+    removed = tidy_temp_files(tmp_path, "compare")
+    assert len(removed) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.txt.tmp-abcd1234",
+                                                         "comparison.csv"]

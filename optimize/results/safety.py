@@ -481,6 +481,26 @@ def tidy_leftovers(parent: Path, name: str | None = None) -> list[str]:
     return notes
 
 
+def tidy_temp_files(folder: Path, kind: str) -> list[str]:
+    """Remove the temporary files that killed atomic writes left in a ree-plan folder.
+
+    Only those of the files a folder of ``kind`` holds: ``.<file>.tmp-XXXXXXXX`` for each
+    (and ``.report-XXXXXXXX``, the report's before), regular files only. Returns their names.
+    """
+    ours = RUN_FILES if kind == RUN else SWEEP_FILES
+    removed = []
+    for entry in _entries(folder):
+        match = re.fullmatch(rf"\.(?:report-|(?P<file>.+)\.tmp-){RANDOM}", entry.name,
+                             re.DOTALL)
+        if match is None or (match["file"] is not None and match["file"] not in ours):
+            continue
+        if entry.is_file() and not entry.is_symlink():
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+            removed.append(entry.name)
+    return removed
+
+
 def _restore(target: Path, leftovers: list[tuple[str, Path]]) -> Path | None:
     def newest_first(stage: str) -> list[Path]:
         found = [p for s, p in leftovers if s == stage and _complete(p)]
