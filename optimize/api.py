@@ -34,6 +34,7 @@ from pyomo.environ import ConcreteModel
 from optimize.data.checks import load_inputs
 from optimize.model import build_model
 from optimize.pipeline import RunResult, options_for, solve_model
+from optimize.results.safety import claim, output_path
 from optimize.solvers import solver_model
 
 
@@ -43,6 +44,7 @@ def build(inputs: str | Path) -> ConcreteModel:
     started = time.perf_counter()
     m = build_model(loaded.data)
     m.inputs = loaded
+    m.inputs_path = Path(inputs)
     m.build_seconds = time.perf_counter() - started
     return m
 
@@ -52,8 +54,15 @@ def solve(m: ConcreteModel, out: str | Path | None = None, report: bool = True,
     """Solve a model from ``build`` (extended or not) and, with ``out``, write its run folder.
 
     ``overrides`` are solve options (mode, time_limit_s, mip_gap, threads, solver).
-    The result carries the summary, the tables and the solved model (``model``).
+    The result carries the summary, the tables and the solved model (``model``). ``out``
+    is checked as ``ree-plan solve --out`` checks it (``optimize.results.safety``): a new or
+    empty folder, or a run folder ree-plan wrote, away from the inputs.
     """
     options = options_for(m.data, **overrides)
-    return solve_model(m.inputs, solver_model(m, options), m.build_seconds, out=out,
-                       report=report and out is not None)
+    if out is None:
+        return solve_model(m.inputs, solver_model(m, options), m.build_seconds,
+                           report=False)
+    inputs = [m.inputs_path] if getattr(m, "inputs_path", None) is not None else []
+    with claim(output_path(out, inputs)):
+        return solve_model(m.inputs, solver_model(m, options), m.build_seconds, out=out,
+                           report=report)

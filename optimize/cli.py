@@ -1,7 +1,9 @@
 """The ``ree-plan`` command: thin argument parsing over the pipeline, with exit codes.
 
 Exit codes: 0 solved (optimal, or a plan within the limits), 1 infeasible or solver failure,
-2 invalid input.
+2 invalid input, including an output ree-plan will not write (``optimize.results.safety``).
+Another run writing the same output folder is exit 1: the command is valid and can be run
+again once that run is done.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from optimize.data.load import check_value, parse_cell
 from optimize.data.registry import SETTINGS, SOLVERS, Column, year_column
 from optimize.errors import InputError, ReePlanWarning, SolverUnavailable
+from optimize.results.safety import OutputBusy, OutputRefused
 
 EXIT_SOLVED, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -33,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("inputs", type=Path, help="inputs folder or scenario .toml file")
     s = sub.add_parser("solve", help="solve an inputs folder and write its results folder")
     s.add_argument("inputs", type=Path, help="inputs folder or scenario .toml file")
-    s.add_argument("--out", type=Path, help="results folder (default: results/<inputs name>)")
+    s.add_argument("--out", help="results folder (default: results/<inputs name>); only a new "
+                                 "or empty folder or a run folder ree-plan wrote is replaced")
     s.add_argument("--mode", choices=("min_subsidy", "max_coverage"),
                    help="objective (default: settings.toml)")
     _solver_argument(s)
@@ -43,11 +47,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="relative MIP gap, e.g. 1e-4")
     s.add_argument("--threads", type=setting_flag("solver.threads"), metavar="N",
                    help="solver threads")
-    s.add_argument("--write-lp", type=Path, metavar="FILE",
+    s.add_argument("--write-lp", metavar="FILE",
                    help="also write the model (min_subsidy objective) as an LP file")
     s.add_argument("--no-report", action="store_true", help="do not write report.html")
     r = sub.add_parser("report", help="write report.html for a run, compare or frontier folder")
-    r.add_argument("folder", type=Path, help="e.g. results/baseline")
+    r.add_argument("folder", help="e.g. results/baseline")
     r.add_argument("--year", type=bounded_flag(year_column("year", "")),
                    help="year of the material-flow diagram (default: last)")
     c = sub.add_parser("compare", help="solve scenarios in parallel and compare them side by side")
@@ -77,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_INVALID
-    except SolverUnavailable as exc:
+    except (SolverUnavailable, OutputRefused) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except OutputBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
               file=sys.stderr)
@@ -120,26 +127,35 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    from optimize.data.checks import scenario_name
     from optimize.pipeline import run
 
-    out = args.out or Path("results") / scenario_name(args.inputs)
+    out = args.out if args.out is not None else default_out(args.inputs)
     result = run(args.inputs, out=out, write_lp=args.write_lp, report=not args.no_report,
                  mode=args.mode, solver=args.solver,
                  time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
-    emit(format_summary(result.summary, out))
+    emit(format_summary(result.summary, Path(out)))
     return EXIT_SOLVED if result.status.has_solution else EXIT_FAILED
 
 
-def _report(args: argparse.Namespace) -> int:
-    from optimize.report.html import write_report
+def default_out(inputs: Path) -> Path:
+    """Return ``results/<inputs name>``, refusing a name that is no folder name ('.', '..')."""
+    from optimize.data.checks import scenario_name
 
-    try:
-        path = write_report(args.folder, args.year)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    print(f"report: {path}")
+    name = scenario_name(inputs)
+    if name in ("", ".", ".."):
+        raise OutputRefused(f"cannot name a results folder after {str(inputs)!r}; give one "
+                            "with --out")
+    return Path("results") / name
+
+
+def _report(args: argparse.Namespace) -> int:
+    from optimize.report.html import report_target, write_report
+    from optimize.results.safety import locked
+
+    folder = report_target(args.folder)
+    with locked(folder, f"folder {args.folder!r}"):
+        path = write_report(folder, args.year)
+    print(f"report: {Path(args.folder) / path.name}")
     return EXIT_SOLVED
 
 
@@ -151,28 +167,27 @@ def _sweep(args: argparse.Namespace) -> int:
                  "solver": args.solver}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     common = dict(workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                  overrides=overrides)
+                  overrides=overrides, report=True)
     if args.command == "compare":
         if args.mode:
             overrides["mode"] = args.mode
         names = [scenario_name(s) for s in args.scenarios]
-        name = args.name or ("-vs-".join(names) if len(names) <= 3 else f"{len(names)}-scenarios")
+        derived = "-vs-".join(names) if len(names) <= 3 else f"{len(names)}-scenarios"
+        name = sweep_name(args.name, derived)
         result = sweep.compare(args.scenarios, Path("results") / f"compare-{name}", **common)
         table = result.table.set_index(["metric", "item"])
         print(table.to_string(float_format=lambda v: f"{v:,.2f}", na_rep="-"))
         written = result.folder / "comparison.csv"
     else:
         scales = sweep.parse_scales(args.budget_scale)
-        name = args.name or scenario_name(args.inputs)
+        name = sweep_name(args.name, scenario_name(args.inputs))
         result = sweep.frontier(args.inputs, scales, Path("results") / f"frontier-{name}",
                                 **common)
         cols = [c for c in ("budget_scale", "status", "subsidy_npv_musd", "coverage")
                 if c in result.table]
         print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
         written = result.folder / "frontier.csv"
-    from optimize.report.html import write_report
-
-    print(f"report: {write_report(result.folder)}")
+    print(f"report: {result.folder / 'report.html'}")
     for key, why in sorted(result.failures.items()):
         detail = " ".join(line.strip() for line in why.splitlines())
         print(f"failed: {key}: {detail[:400]}", file=sys.stderr)
@@ -181,6 +196,19 @@ def _sweep(args: argparse.Namespace) -> int:
               file=sys.stderr)
     print(f"results: {written}")
     return EXIT_FAILED if result.failures else EXIT_SOLVED
+
+
+def sweep_name(given: str | None, derived: str) -> str:
+    """Return the sweep's name: ``--name`` if given, else ``derived``; a plain name or exit 2."""
+    from optimize.results.safety import plain_name_problem, require_plain_name
+
+    if given is not None:
+        return require_plain_name(given, "--name")
+    problem = plain_name_problem(derived)
+    if problem is not None:
+        raise OutputRefused(f"the sweep's name taken from its inputs, {derived!r}, is not a "
+                            f"plain name ({problem}); give one with --name")
+    return derived
 
 
 def emit(text: str) -> None:
@@ -227,7 +255,8 @@ def format_summary(s: dict[str, Any], out: Path) -> str:
 
 
 def _sweep_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--name", help="sweep name: results/<kind>-<name>/")
+    p.add_argument("--name", help="sweep name, a plain name (no '/', no leading dot): "
+                                  "results/<kind>-<name>/")
     p.add_argument("--workers", type=bounded_flag(WORKERS), default=2,
                    help="local worker processes (default 2)")
     p.add_argument("--scheduler", metavar="ADDRESS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from optimize.errors import InputError, Problem
 from optimize.model import build_model, extensions
 from optimize.model.parameters import StructureChanged
 from optimize.results.marginals import marginals_summary, marginals_table
+from optimize.results.safety import check_model_file, claim, output_path
 from optimize.results.tables import Tables, extract, summary_numbers
 from optimize.results.write import write_run
 from optimize.solve import RANDOM_SEED, SolveOptions, SolveResult, Status
@@ -108,15 +110,23 @@ def run(inputs: str | Path, out: str | Path | None = None, write_lp: str | Path 
 
     ``overrides`` are SolveOptions fields (mode, time_limit_s, mip_gap, threads, solver).
     Raises InputError on invalid inputs and SolverUnavailable when the solver is not
-    installed; solver outcomes are reported in the summary.
+    installed; solver outcomes are reported in the summary. ``out`` must be a new or empty
+    folder or a run folder ree-plan wrote, away from the inputs, and ``write_lp`` a ``.lp``
+    or ``.mps`` file in an existing folder (OutputRefused otherwise, before anything is
+    solved); another run writing ``out`` now raises OutputBusy
+    (``optimize.results.safety``).
     """
+    target = output_path(out, [inputs]) if out is not None else None
+    if write_lp is not None:
+        check_model_file(write_lp, target)
     loaded = load_inputs(inputs)
     if ignore_decisions:
         loaded = loaded.without_decisions()
     options = options_for(loaded.data, **overrides)
-    model, build_seconds, updated = (cache or ModelCache()).model_for(loaded.data, options)
-    tag = {"model": "updated" if updated else "built", **(tag or {})}
-    return solve_model(loaded, model, build_seconds, out, write_lp, report, tag)
+    with claim(target) if target is not None else contextlib.nullcontext():
+        model, build_seconds, updated = (cache or ModelCache()).model_for(loaded.data, options)
+        tag = {"model": "updated" if updated else "built", **(tag or {})}
+        return solve_model(loaded, model, build_seconds, out, write_lp, report, tag)
 
 
 def solve_model(loaded: LoadedInputs, model: SolverModel, build_seconds: float,
@@ -130,7 +140,7 @@ def solve_model(loaded: LoadedInputs, model: SolverModel, build_seconds: float,
     """
     built = model.m
     if write_lp is not None:
-        model.write(write_lp)
+        model.write(check_model_file(write_lp, Path(out).resolve() if out is not None else None))
     result = model.solve()
     tables = extract(built, model.expression_values()) if result.status.has_solution else None
     if tables is not None:

@@ -41,10 +41,21 @@ from optimize.errors import InputError, SolverUnavailable
 from optimize.model import build_model
 from optimize.model.parameters import same_structure
 from optimize.pipeline import ModelCache, options_for, run, solve_model
-from optimize.results.write import write_run
+from optimize.results.safety import (
+    COMPARE,
+    FRONTIER,
+    OutputRefused,
+    claim,
+    output_path,
+    plain_name_problem,
+    read_marker,
+    tidy_leftovers,
+    tidy_temp_files,
+)
+from optimize.results.write import write_csv, write_marker, write_run
 from optimize.solve import SolveOptions
 from optimize.solvers import SolverModel, require, solver_model
-from optimize.workers import discard_partial, init_worker, stop_pool
+from optimize.workers import init_worker, stop_pool
 
 SUMMARY = "summary.json"
 
@@ -289,12 +300,22 @@ def _collect(futures: dict[Any, Job], outcomes: list[Outcome], progress: Progres
     progress.close()
 
 
-def _prepare(folder: Path, resume: bool) -> Path:
+def _prepare(folder: Path, resume: bool, kind: str) -> Path:
+    """Mark a (checked and locked) sweep folder as ours and return its ``runs/``.
+
+    Without ``resume`` earlier runs are removed; with it, the hidden folders that killed
+    workers left in ``runs/`` are (a run they were replacing is put back). Temporary files
+    of a killed table or report write go either way.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    tidy_temp_files(folder, kind)
+    if read_marker(folder) is None:
+        write_marker(folder, kind, folder.name, files=[])
     runs = folder / "runs"
     if not resume and runs.exists():
         shutil.rmtree(runs)
-    runs.mkdir(parents=True, exist_ok=True)
-    discard_partial(runs)  # what an interrupted sweep's workers left half-written
+    runs.mkdir(exist_ok=True)
+    tidy_leftovers(runs)
     return runs
 
 
@@ -302,15 +323,31 @@ def execute_into(runs: Path, jobs: list[Job], workers: int, scheduler: str | Non
                  progress: Progress) -> list[Outcome]:
     """Run the jobs (``execute``); if interrupted, leave only finished run folders in ``runs``.
 
-    With a local pool the workers are gone by then, so nothing writes any more; a dask
-    cluster's may still be, and their leftovers go at ``--resume``.
+    With a local pool the workers are gone by then, so nothing writes any more: what they
+    left half-written goes (a run folder they were replacing is put back). A dask
+    cluster's workers may still be writing; their leftovers go at ``--resume``.
     """
     try:
         return execute(jobs, workers, scheduler, progress)
     except BaseException:
         if not scheduler:
-            discard_partial(runs)
+            tidy_leftovers(runs)
         raise
+
+
+def require_run_names(scenarios: list[str | Path], names: list[str]) -> None:
+    """Raise OutputRefused if a scenario's name cannot name its run folder under ``runs/``."""
+    for path, name in zip(scenarios, names, strict=True):
+        problem = plain_name_problem(name)
+        if problem is not None:
+            raise OutputRefused(f"scenario {str(path)!r}: its name {name!r} cannot name a run "
+                                f"folder ({problem}); rename the file or folder")
+
+
+def _write_report(folder: Path) -> None:
+    from optimize.report.html import write_report
+
+    write_report(folder)
 
 
 # -- compare ------------------------------------------------------------------------------
@@ -326,30 +363,37 @@ class SweepResult:
 
 def compare(scenarios: list[str | Path], out: Path, workers: int = 2,
             scheduler: str | None = None, resume: bool = False,
-            overrides: dict[str, Any] | None = None) -> SweepResult:
+            overrides: dict[str, Any] | None = None, report: bool = False) -> SweepResult:
     """Solve each scenario and write ``comparison.csv`` side by side into ``out``.
 
     A scenario with decisions is also solved without them; its column then has the rows
     ``decisions``, ``unforced_objective_musd`` and ``decisions_cost_musd`` (what forcing
-    costs: its objective minus the unforced one).
+    costs: its objective minus the unforced one). ``report`` also writes ``report.html``.
+    ``out`` must be new, empty or a compare folder ree-plan wrote, away from the scenarios;
+    it is locked while the sweep runs (``optimize.results.safety``).
     """
     names = [scenario_name(s) for s in scenarios]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ValueError(f"two scenarios share the name {', '.join(dupes)}; rename one")
+    require_run_names(scenarios, names)
+    target = output_path(out, scenarios, kinds=(COMPARE,))
     require_solvers(scenarios, overrides or {})
-    runs = _prepare(out, resume)
-    overrides = {"threads": 1, **(overrides or {})}
-    todo = [(name, path) for name, path in zip(names, scenarios, strict=True)
-            if not finished(runs / name)]
-    jobs = [Job(name, solve_scenario, (str(path), str(runs / name), overrides))
-            for name, path in same_structure_together(todo)]
-    progress = Progress(len(jobs), "compare")
-    outcomes = execute_into(runs, jobs, workers, scheduler, progress)
-    failures = _failures(outcomes)
-    summaries = {n: read_summary(runs / n) for n in names if finished(runs / n)}
-    table = comparison_table(names, summaries, failures)
-    table.to_csv(out / "comparison.csv", index=False, float_format="%.10g")
+    with claim(target, (COMPARE,)):
+        runs = _prepare(target, resume, COMPARE)
+        overrides = {"threads": 1, **(overrides or {})}
+        todo = [(name, path) for name, path in zip(names, scenarios, strict=True)
+                if not finished(runs / name)]
+        jobs = [Job(name, solve_scenario, (str(path), str(runs / name), overrides))
+                for name, path in same_structure_together(todo)]
+        progress = Progress(len(jobs), "compare")
+        outcomes = execute_into(runs, jobs, workers, scheduler, progress)
+        failures = _failures(outcomes)
+        summaries = {n: read_summary(runs / n) for n in names if finished(runs / n)}
+        table = comparison_table(names, summaries, failures)
+        write_csv(table, target / "comparison.csv")
+        if report:
+            _write_report(target)
     return SweepResult(out, table, failures)
 
 
@@ -497,30 +541,37 @@ def parse_scales(text: str) -> list[float]:
 
 def frontier(inputs: str | Path, scales: list[float], out: Path, workers: int = 2,
              scheduler: str | None = None, resume: bool = False,
-             overrides: dict[str, Any] | None = None) -> SweepResult:
-    """Trace coverage against budget: ``max_coverage`` at each scale of every budget."""
+             overrides: dict[str, Any] | None = None, report: bool = False) -> SweepResult:
+    """Trace coverage against budget: ``max_coverage`` at each scale of every budget.
+
+    ``out`` is checked and locked as in ``compare``; ``report`` also writes ``report.html``.
+    """
+    target = output_path(out, [inputs], kinds=(FRONTIER,))
     loaded = load_inputs(inputs)  # validate once, up front
     if loaded.data.funding is None:
         raise ValueError(f"{inputs} has no funding.csv: budgets are unlimited, so there is "
                          "no frontier to trace")
     require((overrides or {}).get("solver") or loaded.data.solver)
-    runs = _prepare(out, resume)
-    overrides = {"threads": 1, **(overrides or {})}
-    todo = [s for s in scales if not finished(runs / scale_key(s))]
-    # Interleaved chunks balance the work; a few chunks per worker keep the progress bar
-    # moving while each chunk still builds its model only once.
-    n_chunks = min(len(todo), max(1, workers) * 3)
-    chunks = [todo[i::n_chunks] for i in range(n_chunks)]
-    jobs = [Job(f"chunk-{i}", solve_frontier, (str(inputs), chunk, str(runs), overrides))
-            for i, chunk in enumerate(chunks) if chunk]
-    progress = Progress(len(todo), "frontier")
-    outcomes = execute_into(runs, jobs, workers, scheduler, progress)
-    failures = _failures(outcomes)
-    summaries = {s: read_summary(runs / scale_key(s)) for s in scales
-                 if finished(runs / scale_key(s))}
-    table = frontier_table(summaries, runs)
-    table.to_csv(out / "frontier.csv", index=False, float_format="%.10g")
-    entry_order(summaries).to_csv(out / "entry_order.csv", index=False)
+    with claim(target, (FRONTIER,)):
+        runs = _prepare(target, resume, FRONTIER)
+        overrides = {"threads": 1, **(overrides or {})}
+        todo = [s for s in scales if not finished(runs / scale_key(s))]
+        # Interleaved chunks balance the work; a few chunks per worker keep the progress bar
+        # moving while each chunk still builds its model only once.
+        n_chunks = min(len(todo), max(1, workers) * 3)
+        chunks = [todo[i::n_chunks] for i in range(n_chunks)]
+        jobs = [Job(f"chunk-{i}", solve_frontier, (str(inputs), chunk, str(runs), overrides))
+                for i, chunk in enumerate(chunks) if chunk]
+        progress = Progress(len(todo), "frontier")
+        outcomes = execute_into(runs, jobs, workers, scheduler, progress)
+        failures = _failures(outcomes)
+        summaries = {s: read_summary(runs / scale_key(s)) for s in scales
+                     if finished(runs / scale_key(s))}
+        table = frontier_table(summaries, runs)
+        write_csv(table, target / "frontier.csv")
+        write_csv(entry_order(summaries), target / "entry_order.csv", float_format=None)
+        if report:
+            _write_report(target)
     return SweepResult(out, table, failures)
 
 

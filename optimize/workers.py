@@ -13,7 +13,8 @@ Ctrl-C, finish every queued run. So each worker, when it starts (``init_worker``
   releases the GIL while it solves, so the thread gets to run.
 
 A worker ended mid-write leaves at most a hidden temporary folder (run folders are swapped in
-whole, ``optimize.results.write``), which the sweep removes (``discard_partial``).
+whole, ``optimize.results.write``), which the sweep removes
+(``optimize.results.safety.tidy_leftovers``).
 """
 
 from __future__ import annotations
@@ -22,13 +23,11 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
-import shutil
 import signal
 import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 #: How often a worker's watcher thread checks that its parent is still there.
 PARENT_POLL_SECONDS = 0.5
@@ -107,16 +106,3 @@ def stop_pool(pool: ProcessPoolExecutor, grace: float = STOP_GRACE_SECONDS) -> N
             process.kill()
             process.join()
     pool.shutdown(wait=True, cancel_futures=True)
-
-
-def discard_partial(runs: Path) -> list[Path]:
-    """Remove the temporary folders a worker ended mid-write left in ``runs``; return them.
-
-    ``optimize.results.write`` builds a run folder as ``.<name>.tmp-*`` (and moves an old
-    one aside as ``.<name>.old-*``) before swapping it in, so these are never finished runs.
-    """
-    partial = [p for p in runs.glob(".*") if p.is_dir() and (".tmp-" in p.name
-                                                              or ".old-" in p.name)]
-    for path in partial:
-        shutil.rmtree(path, ignore_errors=True)
-    return partial

@@ -41,7 +41,8 @@ def test_no_plan_at_the_time_limit_is_reported_not_raised(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "time_limit"
     assert summary["objective_musd"] is None
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".ree-plan-run", "report.html",
+                                                     "summary.json"]
     assert "No plan was found" in (out / "report.html").read_text()
     assert "status: time_limit" in capsys.readouterr().out
 

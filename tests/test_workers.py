@@ -21,7 +21,9 @@ import pytest
 from instances import EXAMPLE
 
 from optimize import sweep
-from optimize.workers import discard_partial, set_parent_death_signal
+from optimize.results.safety import RUN
+from optimize.results.write import write_marker
+from optimize.workers import set_parent_death_signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from generate import SIZES, generate  # noqa: E402
@@ -227,13 +229,16 @@ def test_ctrl_c_stops_compare_now_and_resume_finishes_the_rest(synthetic_s, tmp_
 
 
 def test_leftovers_of_an_interrupted_write_are_discarded_finished_runs_kept(tmp_path):
+    from optimize.results.safety import tidy_leftovers
+
     runs = tmp_path / "runs"
     (runs / "done").mkdir(parents=True)
     (runs / "done" / "summary.json").write_text("{}")
-    (runs / ".s1.tmp-abc123").mkdir()
-    (runs / ".s1.tmp-abc123" / "plan.csv").write_text("half")
-    (runs / ".s2.old-xyz").mkdir()
-    assert sorted(p.name for p in discard_partial(runs)) == [".s1.tmp-abc123", ".s2.old-xyz"]
+    for leftover, name in ((".s1.tmp-abc12345", "s1"), (".done.old-xyz12345", "done")):
+        (runs / leftover).mkdir()
+        write_marker(runs / leftover, RUN, name)
+    (runs / ".s1.tmp-abc12345" / "plan.csv").write_text("half")
+    tidy_leftovers(runs)
     assert sorted(p.name for p in runs.iterdir()) == ["done"]
 
 

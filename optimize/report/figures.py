@@ -22,6 +22,21 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#7f7f7f", "#bcbd22", "#17becf"]
 
 
+def text(value: Any) -> str:
+    """Return a name from the tables as plotly text: shown as it is, never read as markup.
+
+    Plotly renders labels, names, titles and hover text as a subset of HTML (``<b>``,
+    ``<a href>``, entities) and decodes ``&amp;``, ``&lt;`` and ``&gt;``; escaping those
+    three makes a facility called ``<a href=...>`` show as typed.
+    """
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def texts(values: Any) -> list[str]:
+    """Return ``text`` of each value."""
+    return [text(v) for v in values]
+
+
 @dataclass
 class RunTables:
     """The tables and summary of one run folder."""
@@ -53,7 +68,8 @@ def investment_timeline(plan: pd.DataFrame) -> go.Figure:
     """Gantt of funded projects: construction, ramp-up and full output, by stage and country."""
     funded = plan[plan.fid_year.notna()].copy()
     funded = funded.sort_values(["country", "fid_year", "facility"])
-    funded["label"] = funded.country + " · " + funded.facility
+    funded["label"] = [f"{text(c)} · {text(f)}"
+                       for c, f in zip(funded.country, funded.facility, strict=True)]
     fig = go.Figure()
     for stage in STAGES:
         rows = funded[funded.stage == stage]
@@ -83,7 +99,7 @@ def supply_and_demand(deliveries: pd.DataFrame, elements: pd.DataFrame) -> go.Fi
     """Per program and per element, each year: clean supply, demand and shortfall."""
     programs = list(dict.fromkeys(deliveries.program))
     items = [e for e in ("Nd", "Pr", "Dy", "Tb", "Sm") if e in set(elements.get("element", []))]
-    titles = [f"program {p}" for p in programs] + [f"{e} (t metal)" for e in items]
+    titles = [f"program {text(p)}" for p in programs] + [f"{e} (t metal)" for e in items]
     n = len(titles)
     cols = 2
     fig = make_subplots(rows=(n + 1) // cols, cols=cols, subplot_titles=titles,
@@ -151,10 +167,10 @@ def material_sankey(flows: pd.DataFrame, plan: pd.DataFrame, year: int) -> go.Fi
         ys.append((column.index(n) + 1) / (len(column) + 1))
     fig = go.Figure(go.Sankey(
         arrangement="snap",
-        node={"label": names, "x": xs, "y": ys, "pad": 12, "thickness": 14},
+        node={"label": texts(names), "x": xs, "y": ys, "pad": 12, "thickness": 14},
         link={"source": [index[s] for s in f.source], "target": [index[t] for t in f.target],
               "value": f.tonnes.tolist(), "color": [PROVENANCE_COLOURS[p] for p in f.provenance],
-              "customdata": f.provenance.tolist(),
+              "customdata": texts(f.provenance),
               "hovertemplate": "%{source.label} -> %{target.label}<br>%{value:,.1f} t "
                                "(%{customdata})<extra></extra>"}))
     return _layout(fig, f"Material flows in {year} (t; green clean, red tainted)",
@@ -172,19 +188,20 @@ def money(funding: pd.DataFrame, finance: pd.DataFrame, plan: pd.DataFrame,
         by_program = funding.groupby(["year", "program"]).musd.sum().unstack(fill_value=0)
         for k, g in enumerate(by_program.columns):
             colour = PALETTE[k % len(PALETTE)]
-            fig.add_trace(go.Bar(x=by_program.index, y=by_program[g], name=g,
-                                 marker_color=colour, legendgroup=g), 1, 1)
+            fig.add_trace(go.Bar(x=by_program.index, y=by_program[g], name=text(g),
+                                 marker_color=colour, legendgroup=text(g)), 1, 1)
             b = budgets[budgets.program == g]
             if not b.empty:
                 fig.add_trace(go.Scatter(x=b.year, y=b.annual_musd, mode="lines",
-                                         name=f"{g} budget", line={"color": colour, "dash": "dot"},
-                                         legendgroup=g, showlegend=False), 1, 1)
+                                         name=f"{text(g)} budget",
+                                         line={"color": colour, "dash": "dot"},
+                                         legendgroup=text(g), showlegend=False), 1, 1)
     spend = finance.assign(total=finance.capex_outlay_musd + finance.support_musd,
                            country=finance.facility.map(country))
     by_country = spend.groupby(["year", "country"]).total.sum().unstack(fill_value=0)
     by_country = by_country.loc[:, by_country.sum() > 0]
     for k, cc in enumerate(by_country.columns):
-        fig.add_trace(go.Bar(x=by_country.index, y=by_country[cc], name=cc,
+        fig.add_trace(go.Bar(x=by_country.index, y=by_country[cc], name=text(cc),
                              marker_color=PALETTE[(k + 3) % len(PALETTE)]), 2, 1)
     by_kind = spend.groupby("year")[["capex_outlay_musd", "support_musd"]].sum()
     fig.add_trace(go.Bar(x=by_kind.index, y=by_kind.capex_outlay_musd, name="capex (public)",
@@ -204,13 +221,14 @@ def portfolio_comparison(comparison: pd.DataFrame) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("subsidy NPV (MUSD)",
                                                         "mean coverage per program"))
     subsidy = pd.to_numeric(rows.loc[("subsidy_npv_musd", "")][scenarios], errors="coerce")
-    fig.add_trace(go.Bar(x=scenarios, y=subsidy, name="subsidy NPV", marker_color="#393b79"),
-                  1, 1)
+    fig.add_trace(go.Bar(x=texts(scenarios), y=subsidy, name="subsidy NPV",
+                         marker_color="#393b79"), 1, 1)
     coverage = rows.xs("mean_coverage", level="metric") if "mean_coverage" in \
         rows.index.get_level_values(0) else pd.DataFrame()
     for k, (program, values) in enumerate(coverage.iterrows()):
-        fig.add_trace(go.Bar(x=scenarios, y=pd.to_numeric(values[scenarios], errors="coerce"),
-                             name=program, marker_color=PALETTE[k % len(PALETTE)]), 1, 2)
+        fig.add_trace(go.Bar(x=texts(scenarios),
+                             y=pd.to_numeric(values[scenarios], errors="coerce"),
+                             name=text(program), marker_color=PALETTE[k % len(PALETTE)]), 1, 2)
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05], row=1, col=2)
     return _layout(fig, "Portfolios and scenarios compared")
 
@@ -227,7 +245,7 @@ def budget_frontier(frontier: pd.DataFrame, entry: pd.DataFrame) -> go.Figure:
         point = ok[ok.budget_scale == r.first_budget_scale]
         if not point.empty:
             fig.add_annotation(x=float(point.subsidy_npv_musd.iloc[0]),
-                               y=float(point.coverage.iloc[0]), text=f"+{r.facility}",
+                               y=float(point.coverage.iloc[0]), text=f"+{text(r.facility)}",
                                showarrow=True, arrowhead=1, ax=30, ay=30, font={"size": 9})
     fig.update_layout(xaxis_title="subsidy NPV (MUSD)", yaxis_title="penalty-weighted coverage",
                       yaxis_tickformat=".0%")

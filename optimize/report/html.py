@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,11 @@ from plotly.offline import get_plotlyjs
 
 from optimize.data.modeldata import Decision
 from optimize.report import figures
-from optimize.results.write import current_umask
+from optimize.results.safety import OutputRefused, check_report_folder
+from optimize.results.write import write_text_atomically
+
+#: How every report starts: ``report.html`` beginning so is ree-plan's to replace.
+REPORT_START = '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>ree-plan'
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -38,14 +40,26 @@ def _figure(fig: go.Figure, div_id: str) -> str:
 
 
 def _page(title: str, body: list[str]) -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
+    return (REPORT_START[:-len("ree-plan")] +
+            f"{html.escape(title)}</title><style>{STYLE}</style>"
             f"<script type=\"text/javascript\">{get_plotlyjs()}</script></head><body>"
             + "\n".join(body) + "</body></html>\n")
 
 
+def _esc(v: Any) -> str:
+    """Return any value as HTML text (summary.json and the CSVs may be edited by hand)."""
+    return html.escape(str(v))
+
+
+def _joined(values: Any) -> str:
+    """Return a list from summary.json as escaped, comma-separated text."""
+    if isinstance(values, (list, tuple)):
+        return _esc(", ".join(str(v) for v in values))
+    return _esc(values)
+
+
 def _summary_block(s: dict[str, Any]) -> str:
-    rows = [("status", s["status"] + (f" ({s['message']})" if s.get("message") else "")),
+    rows = [("status", f"{s['status']}" + (f" ({s['message']})" if s.get("message") else "")),
             ("mode", s.get("mode")), ("subsidy NPV (MUSD)", _num(s.get("subsidy_npv_musd"))),
             ("shortfall penalty NPV (MUSD)", _num(s.get("penalty_npv_musd"))),
             ("MIP gap", f"{(s.get('mip_gap') or 0):.3%}"), ("money", s.get("currency")),
@@ -60,8 +74,8 @@ def _summary_block(s: dict[str, Any]) -> str:
     for p, year in (s.get("first_full_coverage_year") or {}).items():
         rows.append((f"{p}: fully covered from", year or "never"))
         rows.append((f"{p}: shortfall (t)", _num(s["shortfall_t"][p])))
-    return "<table>" + "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}"
-                               "</td></tr>" for k, v in rows) + "</table>"
+    return "<table>" + "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>"
+                               for k, v in rows) + "</table>"
 
 
 def _num(v: Any) -> str:
@@ -70,15 +84,16 @@ def _num(v: Any) -> str:
 
 def _assumptions(s: dict[str, Any]) -> str:
     a = s.get("assumptions") or {}
-    parts = [f"<li>horizon {a.get('horizon')}, discount rate {a.get('discount_rate')}, "
-             f"constant {a.get('currency_year')} US dollars</li>",
-             f"<li>covered countries: {', '.join(a.get('covered_countries', []))}</li>"]
+    parts = [f"<li>horizon {_esc(a.get('horizon'))}, discount rate "
+             f"{_esc(a.get('discount_rate'))}, constant {_esc(a.get('currency_year'))} US "
+             "dollars</li>",
+             f"<li>covered countries: {_joined(a.get('covered_countries', []))}</li>"]
     for p, pen in (a.get("penalty_usd_per_kg") or {}).items():
-        parts.append(f"<li>{html.escape(p)}: shortfall penalty {pen:,.0f} USD/kg</li>")
+        parts.append(f"<li>{_esc(p)}: shortfall penalty {pen:,.0f} USD/kg</li>")
     for g, f in (a.get("funding_programs") or {}).items():
         total = f"{f['total_musd']:,.0f}" if f.get("total_musd") is not None else "no cap"
-        parts.append(f"<li>{html.escape(g)}: {', '.join(f['countries'])}; "
-                     f"{', '.join(f['stages'])}; {', '.join(f['covers'])}; {f['years']}; "
+        parts.append(f"<li>{_esc(g)}: {_joined(f['countries'])}; {_joined(f['stages'])}; "
+                     f"{_joined(f['covers'])}; {_esc(f['years'])}; "
                      f"{f['annual_musd']:,.0f} MUSD/yr, total {total}</li>")
     if a.get("funding_programs") is None:
         parts.append("<li>no funding.csv: budgets unlimited</li>")
@@ -106,7 +121,7 @@ def run_report(folder: Path, year: int | None = None) -> str:
              "<h2>The funded plan</h2>", _table(plan[plan.fid_year.notna()]),
              *_marginals(s),
              "<h2>Key assumptions</h2>", _assumptions(s),
-             f"<p class=\"note\">Tables: {', '.join(sorted(run.frames))} (CSV) and "
+             f"<p class=\"note\">Tables: {_esc(', '.join(sorted(run.frames)))} (CSV) and "
              "summary.json in this folder.</p>"]
     return _page(f"ree-plan {s.get('scenario')}", body)
 
@@ -157,12 +172,31 @@ def frontier_report(folder: Path) -> str:
         "<h2>Frontier</h2>", _table(table), "<h2>Order of entry</h2>", _table(entry)])
 
 
+def report_target(folder: str | Path) -> Path:
+    """Return the resolved folder to write ``report.html`` into, or raise OutputRefused.
+
+    The folder must be a run, compare or frontier folder ree-plan wrote, and a
+    ``report.html`` already there must be one ree-plan wrote (it is replaced).
+    """
+    text = str(folder)
+    if text == "":
+        raise OutputRefused("the folder to report on is empty (an unset shell variable?); give "
+                            "a run, compare or frontier folder, e.g. results/baseline")
+    if "\0" in text:
+        raise OutputRefused(f"folder {text!r} holds a NUL character")
+    target = Path(text).resolve()
+    check_report_folder(target, f"folder {text!r}", REPORT_START)
+    return target
+
+
 def write_report(folder: str | Path, year: int | None = None) -> Path:
     """Write ``report.html`` into a run, compare or frontier folder (atomically).
 
-    ``year`` picks the year of a run's material-flow diagram (default: the last year).
+    ``year`` picks the year of a run's material-flow diagram (default: the last year). The
+    folder is checked first (``report_target``).
     """
-    folder = Path(folder)
+    given = folder
+    folder = report_target(folder)
     if (folder / "comparison.csv").exists():
         text = compare_report(folder)
     elif (folder / "frontier.csv").exists():
@@ -170,11 +204,7 @@ def write_report(folder: str | Path, year: int | None = None) -> Path:
     elif (folder / "summary.json").exists():
         text = run_report(folder, year)
     else:
-        raise FileNotFoundError(f"{folder} is not a run, compare or frontier folder")
-    fd, tmp = tempfile.mkstemp(prefix=".report-", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o666 & ~current_umask())
-    target = folder / "report.html"
-    os.replace(tmp, target)
-    return target
+        raise OutputRefused(f"{given} holds no table to report on yet (a sweep stopped before "
+                            "its first table?); run it again with --resume")
+    write_text_atomically(folder / "report.html", text)
+    return Path(given) / "report.html"
