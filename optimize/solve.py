@@ -33,6 +33,7 @@ from typing import Any
 import highspy
 import numpy as np
 import scipy.sparse  # noqa: F401  (the compiler's; imported here, not timed as hand-off)
+from pyomo.common.gc_manager import PauseGC
 from pyomo.environ import ConcreteModel, Objective
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
@@ -210,6 +211,11 @@ def compile_model(m: ConcreteModel) -> StandardForm:
     Columns come in the order of ``optimize.model.VARIABLES`` (then any variable a user
     added); rows in the order the constraints were declared.
     """
+    with PauseGC():  # as in build_model: no collector passes over the model's objects
+        return _compile(m)
+
+
+def _compile(m: ConcreteModel) -> StandardForm:
     keys = [(name, k) for name in REPORTED for k in m.component(name)]
     with objective_parts(m, [m.component(name)[k] for name, k in keys]):
         info = LinearStandardFormCompiler().write(
@@ -220,9 +226,10 @@ def compile_model(m: ConcreteModel) -> StandardForm:
     sense = np.fromiter((r[1] for r in info.rows), dtype=np.int8, count=len(info.rows))
     lower = np.where(sense == 1, -math.inf, rhs)
     upper = np.where(sense == -1, math.inf, rhs)
-    col_lower = np.fromiter((-math.inf if v.lb is None else v.lb for v in columns),
+    bounds = [v.bounds for v in columns]
+    col_lower = np.fromiter((-math.inf if lb is None else lb for lb, _ in bounds),
                             dtype=np.float64, count=n_col)
-    col_upper = np.fromiter((math.inf if v.ub is None else v.ub for v in columns),
+    col_upper = np.fromiter((math.inf if ub is None else ub for _, ub in bounds),
                             dtype=np.float64, count=n_col)
     integer = np.fromiter((v.is_integer() for v in columns), dtype=bool, count=n_col)
     a = info.A
@@ -503,18 +510,25 @@ class HighsModel:
         result.nodes = max(int(info.mip_node_count), 0)
         result.mip_gap = float(info.mip_gap) if has_integers else 0.0
         started = time.perf_counter()
+        with PauseGC():
+            self._set_values(h)
+        result.load_seconds = time.perf_counter() - started
+        x = self.x
+        assert x is not None
+        result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x)
+        objective = float((form.cost_subsidy + form.cost_penalty) @ x)
+        result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
+
+    def _set_values(self, h: highspy.Highs) -> None:
+        """Set the plan HiGHS found on the model's variables (binaries rounded)."""
+        form = self.form
         x = np.asarray(h.getSolution().col_value)
-        if has_integers:
-            x[form.integer] = np.round(x[form.integer])
+        x[form.integer] = np.round(x[form.integer])
         for v, value in zip(form.columns, x.tolist(), strict=True):
             v.set_value(value, skip_validation=True)
         for v in self.absent:
             v.set_value(0.0, skip_validation=True)
-        result.load_seconds = time.perf_counter() - started
         self.x = x
-        result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x)
-        objective = float((form.cost_subsidy + form.cost_penalty) @ x)
-        result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
 
 
 def fixed_plan_duals(h: highspy.Highs, form: StandardForm, x: np.ndarray) -> np.ndarray | None:

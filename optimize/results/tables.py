@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pyomo.common.gc_manager import PauseGC
 from pyomo.environ import ConcreteModel, value
 
 from optimize.data.modeldata import Facility, ModelData
@@ -259,7 +260,11 @@ def extract(m: ConcreteModel, values: ExpressionValues | None = None) -> Tables:
     ``values`` are its Expressions' values at the plan where the solver interface has them
     (``HighsModel.expression_values``); without them each is evaluated from the variables.
     """
-    ev = Evaluate(m, values)
+    with PauseGC():  # no collector passes over the model's objects while reading them
+        return _extract(m, Evaluate(m, values))
+
+
+def _extract(m: ConcreteModel, ev: Evaluate) -> Tables:
     deliveries, flows = deliveries_table(m), flows_table(m)
     return Tables({
         "plan": plan_table(m),
