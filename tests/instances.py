@@ -115,3 +115,22 @@ def copy_example(folder: Path) -> Path:
     """Copy inputs/example into ``folder`` and return it."""
     shutil.copytree(EXAMPLE, folder)
     return folder
+
+
+def problems(path: Path) -> list[str]:
+    """Return the problems loading ``path`` reports (it must be invalid)."""
+    import pytest
+
+    from optimize.data.checks import load
+    from optimize.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        load(path)
+    return [str(p) for p in info.value.problems]
+
+
+def expect(path: Path, *parts: str) -> list[str]:
+    """Return the problems of ``path``; one of them must contain every one of ``parts``."""
+    found = problems(path)
+    assert any(all(part in p for part in parts) for p in found), "\n".join(found)
+    return found

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from instances import EXAMPLE, copy_example
+from instances import EXAMPLE, copy_example, expect, problems
 from test_validation import edit
 
 from optimize import sweep
@@ -26,18 +26,6 @@ from optimize.pipeline import finite_or_null, options_for, run
 @pytest.fixture
 def example(tmp_path):
     return copy_example(tmp_path / "inputs")
-
-
-def problems(path: Path) -> list[str]:
-    with pytest.raises(InputError) as info:
-        load(path)
-    return [str(p) for p in info.value.problems]
-
-
-def expect(path: Path, *parts: str) -> list[str]:
-    found = problems(path)
-    assert any(all(part in p for part in parts) for p in found), "\n".join(found)
-    return found
 
 
 # -- years -----------------------------------------------------------------------------------

@@ -14,31 +14,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from instances import EXAMPLE, copy_example
+from instances import EXAMPLE, copy_example, expect, problems
 
 from optimize.cli import main
 from optimize.data import files, load
 from optimize.data.checks import load as load_data
 from optimize.data.checks import load_inputs
 from optimize.data.registry import ELEMENTS
-from optimize.errors import InputError
 
 
 @pytest.fixture
 def example(tmp_path):
     return copy_example(tmp_path / "inputs")
-
-
-def problems(path: Path) -> list[str]:
-    with pytest.raises(InputError) as info:
-        load_data(path)
-    return [str(p) for p in info.value.problems]
-
-
-def expect(path: Path, *parts: str) -> list[str]:
-    found = problems(path)
-    assert any(all(part in p for part in parts) for p in found), "\n".join(found)
-    return found
 
 
 def replace_with(path: Path, make) -> None:
