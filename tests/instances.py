@@ -134,3 +134,17 @@ def expect(path: Path, *parts: str) -> list[str]:
     found = problems(path)
     assert any(all(part in p for part in parts) for p in found), "\n".join(found)
     return found
+
+
+def children(pid: int) -> list[int]:
+    """Return the pids of ``pid``'s child processes, through /proc (no psutil needed)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from instances import EXAMPLE
+from instances import EXAMPLE, children
 
 from optimize import sweep
 from optimize.data.checks import load_inputs
@@ -163,19 +163,6 @@ def test_dask_cluster_gives_the_same_numbers_as_the_local_pool(scenarios, tmp_pa
     assert frontier.status.tolist() == ["optimal", "optimal"]
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                out.append(int(entry.name))
-    return out
-
-
 def test_resume_after_a_killed_worker_solves_each_scenario_once(tmp_path):
     folder = tmp_path / "sc"
     folder.mkdir()
@@ -189,7 +176,7 @@ def test_resume_after_a_killed_worker_solves_each_scenario_once(tmp_path):
     deadline = time.time() + 120
     while time.time() < deadline and not list(runs.glob("*/summary.json")):
         time.sleep(0.05)
-    workers = [p for p in _children(proc.pid)
+    workers = [p for p in children(proc.pid)
                if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text(errors="ignore")]
     assert workers, "no worker process found to kill"
     os.kill(workers[0], signal.SIGKILL)

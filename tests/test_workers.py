@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from instances import EXAMPLE
+from instances import EXAMPLE, children
 
 from optimize import sweep
 from optimize.results.safety import RUN
@@ -35,20 +35,6 @@ def synthetic_s(tmp_path_factory):
 
 
 # -- processes, through /proc (psutil need not be installed) ------------------------------
-
-def children(pid: int) -> list[int]:
-    """Return the pids of ``pid``'s child processes."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                found.append(int(entry.name))
-    return found
-
 
 def running(pid: int) -> bool:
     """Return whether ``pid`` is a live process (a zombie nobody reaped is not)."""
