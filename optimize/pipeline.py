@@ -54,7 +54,10 @@ def options_for(data: ModelData, **overrides: Any) -> SolveOptions:
     check_overrides(overrides)
     base = SolveOptions(mode=data.mode, time_limit_s=data.time_limit_s, mip_gap=data.mip_gap,
                         threads=data.threads, solver=data.solver)
-    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    options = replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    if overrides.get("own_options") is None:  # the chosen solver's own table of settings.toml
+        options = replace(options, own_options=data.solver_options.get(options.solver, ()))
+    return options
 
 
 def check_overrides(overrides: dict[str, Any]) -> None:
@@ -211,7 +214,8 @@ def make_summary(loaded: LoadedInputs, built: ConcreteModel, result: SolveResult
         # In the project's terms, then as passed: the solver's own names and values.
         "solver_options": {"solver": options.solver, "time_limit_s": options.time_limit_s,
                            "mip_gap": options.mip_gap, "threads": options.threads,
-                           "random_seed": RANDOM_SEED, "passed": result.solver_options},
+                           "random_seed": RANDOM_SEED, "passed": result.solver_options,
+                           "used": result.options_used},
         "solve_stages": result.stages,
         "currency": f"MUSD, constant {built.data.currency_year} US dollars, discounted to "
                     f"{built.data.start_year} at {built.data.discount_rate:g}",

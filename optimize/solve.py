@@ -21,6 +21,7 @@ Other solvers (SCIP, CBC, Gurobi, CPLEX) go through Pyomo's own interfaces:
 from __future__ import annotations
 
 import contextlib
+import difflib
 import math
 import os
 import re
@@ -77,8 +78,10 @@ class SolveOptions:
     threads: int = 1
     #: Which MIP solver: highs (here), or scip, cbc, gurobi, cplex (``optimize.solvers``).
     solver: str = "highs"
-    #: Further HiGHS options as (name, value) pairs, e.g. (("mip_max_nodes", 100),); HiGHS only.
-    highs_options: tuple[tuple[str, Any], ...] = ()
+    #: The solver's own options as (name, value) pairs by its own names, e.g.
+    #: (("mip_max_nodes", 100),) for HiGHS: settings.toml's ``[solver.<solver>]``. Set after
+    #: the options above, so they win where they name the same thing.
+    own_options: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass
@@ -99,6 +102,8 @@ class SolveResult:
     solver: str = "HiGHS"
     #: The options passed to the solver, by the solver's own names.
     solver_options: dict[str, Any] = field(default_factory=dict)
+    #: The values the solver holds for them, as it reports them (HiGHS); else as passed.
+    options_used: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     stages: list[dict[str, Any]] = field(default_factory=list)
 
@@ -429,6 +434,47 @@ def recheck_message(status: Status, message: str) -> str:
     return f"{said}; solved again without presolve: {message}"
 
 
+#: HiGHS's option types, and the Python type each takes.
+_HIGHS_TYPES: dict[Any, type] = {
+    highspy.HighsOptionType.kBool: bool, highspy.HighsOptionType.kInt: int,
+    highspy.HighsOptionType.kDouble: float, highspy.HighsOptionType.kString: str}
+
+
+def highs_value(name: str, value: Any) -> Any:
+    """Return ``value`` as the type HiGHS option ``name`` takes; unchanged if unknown.
+
+    A whole number for a real option becomes a float (TOML writes ``0`` for ``0.0``).
+    """
+    status, kind = new_highs().getOptionType(name)
+    wanted = _HIGHS_TYPES.get(kind) if status == highspy.HighsStatus.kOk else None
+    if wanted is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def highs_option_problem(name: str, value: Any) -> str | None:
+    """Return why HiGHS does not take ``value`` for option ``name``, or None.
+
+    HiGHS itself judges: the name must be one of its options, the value of its type and in
+    its range.
+    """
+    h = new_highs()
+    status, kind = h.getOptionType(name)
+    if status != highspy.HighsStatus.kOk:
+        close = difflib.get_close_matches(
+            name, [n for n in dir(highspy.HighsOptions()) if not n.startswith("_")], n=1)
+        return ("HiGHS has no option of this name" + (f"; did you mean {close[0]!r}?" if close
+                else " (see HiGHS's documentation of its options)"))
+    wanted = _HIGHS_TYPES[kind]
+    typed: Any = highs_value(name, value)
+    matches = type(typed) is wanted  # exactly: True is an int to Python, not to HiGHS
+    if not matches:
+        return f"HiGHS's option {name} takes {wanted.__name__}, got {value!r}"
+    if h.setOptionValue(name, typed) == highspy.HighsStatus.kError:
+        return f"HiGHS does not take {value!r} for {name} (out of its range or choices)"
+    return None
+
+
 def option_value(h: highspy.Highs, name: str) -> Any:
     """Return the value of a HiGHS option (highspy returns it bare, or as (status, value))."""
     got = h.getOptionValue(name)
@@ -464,9 +510,12 @@ class HighsModel:
         self.solver_options: dict[str, Any] = dict((
             ("time_limit", float(options.time_limit_s)), ("mip_rel_gap", float(options.mip_gap)),
             ("threads", int(options.threads)), ("random_seed", RANDOM_SEED),
-            *options.highs_options))
+            *((name, highs_value(name, value)) for name, value in options.own_options)))
         for name, value in self.solver_options.items():
-            self.h.setOptionValue(name, value)
+            if self.h.setOptionValue(name, value) == highspy.HighsStatus.kError:
+                raise ValueError(f"HiGHS refused option {name} = {value!r}")
+        #: The value HiGHS holds for each option set, as it reports it.
+        self.options_used = {name: option_value(self.h, name) for name in self.solver_options}
         self._compile()
         self.transfer_seconds = time.perf_counter() - started
 
@@ -550,6 +599,7 @@ class HighsModel:
             status=Status.ERROR, n_variables=form.n_col + len(self.absent),
             n_binaries=int(form.integer.sum()), n_constraints=form.n_row,
             solver=f"HiGHS {h.version()}", solver_options=dict(self.solver_options),
+            options_used=dict(self.options_used),
             transfer_seconds=self.transfer_seconds,
         )
         added_row = None
