@@ -287,7 +287,7 @@ def _compile(m: ConcreteModel) -> StandardForm:
     integer = np.fromiter((v.is_integer() for v in columns), dtype=bool, count=n_col)
     a = info.A
     c = info.c.tocsr()
-    costs = c[:3].toarray()
+    costs = [without_round_off(row) for row in c[:3].toarray()]
     return StandardForm(
         columns=columns, rows=[r[0] for r in info.rows], row_sense=sense, col_lower=col_lower,
         col_upper=col_upper, row_lower=lower, row_upper=upper,
@@ -295,6 +295,20 @@ def _compile(m: ConcreteModel) -> StandardForm:
         value=a.data.astype(np.float64), integer=integer,
         cost_subsidy=costs[0], cost_penalty=costs[1], cost_tiebreak=costs[2],
         reported_keys=keys, reported=c[3:], reported_offset=np.asarray(info.c_offset[3:]))
+
+
+#: A cost coefficient at most this share of its objective part's largest is round-off: where
+#: a FID's discounted capex and its salvage cancel, the compiled sum is 1e-15, not 0.
+ROUND_OFF = 1e-12
+
+
+def without_round_off(cost: np.ndarray) -> np.ndarray:
+    """Return ``cost`` with the coefficients that are zero up to round-off set to zero.
+
+    HiGHS warns of such "excessively small" costs, and they only add noise to its path.
+    """
+    largest = float(np.abs(cost).max()) if len(cost) else 0.0
+    return np.where(np.abs(cost) <= ROUND_OFF * largest, 0.0, cost)
 
 
 def recompile_parameters(m: ConcreteModel, form: StandardForm) -> bool:
@@ -347,7 +361,7 @@ def recompile_parameters(m: ConcreteModel, form: StandardForm) -> bool:
         cost = np.zeros(form.n_col)
         row = c[i:i + 1]
         cost[cols[row.indices]] = row.data
-        setattr(form, f"cost_{name}", cost)
+        setattr(form, f"cost_{name}", without_round_off(cost))
     _replace_reported(form, keys, c[len(parts):], cols, np.asarray(info.c_offset[len(parts):]))
     return True
 
