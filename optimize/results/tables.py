@@ -34,6 +34,7 @@ COLUMNS = {
     "funding": ["program", "facility", "year", "covers", "musd"],
     "elements": ["year", "element", "demand_t", "delivered_t", "clean_oxide_t", "clean_metal_t"],
     "budgets": ["program", "year", "annual_musd", "total_musd"],
+    "locations": ["facility", "latitude", "longitude"],
 }
 
 
@@ -231,6 +232,11 @@ def budgets_table(data: ModelData) -> pd.DataFrame:
     return _frame("budgets", rows)
 
 
+def locations_table(data: ModelData) -> pd.DataFrame:
+    """Return where each facility with a location is (inputs' locations.csv), for the map."""
+    return _frame("locations", [(f, lat, lon) for f, (lat, lon) in data.locations.items()])
+
+
 def assumptions(data: ModelData) -> dict[str, Any]:
     """Return the key assumptions of a run, for the summary and the report."""
     return {
@@ -275,6 +281,7 @@ def _extract(m: ConcreteModel, ev: Evaluate) -> Tables:
         "funding": funding_table(m),
         "elements": elements_table(m, deliveries, flows),
         "budgets": budgets_table(m.data),
+        "locations": locations_table(m.data),
     })
 
 
