@@ -40,6 +40,35 @@ class RunResult:
         """Return the solve status."""
         return Status(self.summary["status"])
 
+    def report_tables(self) -> Any:
+        """Return the run's tables and summary as the report reads them (``RunTables``)."""
+        from optimize.report.figures import RunTables
+
+        frames = dict(self.tables.frames) if self.tables is not None else {}
+        return RunTables(self.out, self.summary, frames)
+
+    def figures(self, year: int | None = None) -> dict[str, Any]:
+        """Return the report's figures as plotly objects, by name (flows of ``year``)."""
+        from optimize.report.html import run_figures
+
+        if self.tables is None:
+            return {}
+        return run_figures(self.report_tables(), year)
+
+    def _repr_html_(self) -> str:
+        """Return the answer and the key figures as HTML (what Jupyter shows of a run)."""
+        from optimize.report.html import notebook_html
+
+        return notebook_html(self.report_tables())
+
+    def _ipython_display_(self) -> None:
+        """Show the answer, then every figure of the report, in Jupyter."""
+        from IPython.display import HTML, display
+
+        display(HTML(self._repr_html_()))
+        for fig in self.figures().values():
+            display(fig)
+
 
 #: The settings.toml setting that each overridable SolveOptions field stands for.
 OVERRIDABLE = {"mode": "mode", "time_limit_s": "solver.time_limit_s", "mip_gap": "solver.mip_gap",

@@ -44,6 +44,7 @@ def test_compare_equals_separate_solves_and_reports_failures(scenarios, tmp_path
     assert "matches no row" in result.failures["broken"]
     table = result.table.set_index(["metric", "item"])
     assert table.loc[("status", ""), "broken"] == "failed"
+    assert "matches no row" in table.loc[("message", ""), "broken"]
     for path in paths:
         name = path.stem if path.suffix == ".toml" else path.name
         alone = run(path, out=tmp_path / f"alone-{name}", threads=1).summary
