@@ -134,7 +134,7 @@ def _solve(args: argparse.Namespace) -> int:
     from optimize.pipeline import run
 
     out = args.out if args.out is not None else default_out(args.inputs)
-    verbose = {"highs_options": SOLVER_LOG} if args.verbose else {}
+    verbose: dict[str, Any] = {"highs_options": SOLVER_LOG} if args.verbose else {}
     if args.verbose and args.solver not in (None, "highs"):
         print(f"note: --verbose shows HiGHS's log; {args.solver} solves quietly",
               file=sys.stderr)
