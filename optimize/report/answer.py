@@ -84,7 +84,9 @@ def what_to_fund(plan: pd.DataFrame) -> str:
     parts = [f"{r.facility} ({r.stage}, {r.country}): FID {int(r.fid_year)}, first output "
              f"{int(r.first_output_year)}, full output {int(r.full_output_year)}, "
              f"{musd(r.public_capex_musd)} MUSD of public capex" for r in rows.itertuples()]
-    return f"Fund {len(parts)} project{'s' if len(parts) > 1 else ''}: " + "; ".join(parts) + "."
+    if len(parts) == 1:
+        return f"Fund {parts[0]}."
+    return f"Fund {len(parts)} projects: " + "; ".join(parts) + "."
 
 
 def what_it_costs(s: dict[str, Any], finance: pd.DataFrame) -> str:
@@ -345,6 +347,14 @@ def compare_answer(comparison: pd.DataFrame) -> list[str]:
         chosen = fids[s].dropna() if not fids.empty else pd.Series(dtype=object)
         projects = [f"{f} {int(float(y))}" for f, y in chosen.items()]
         sentences.append(f"{s} funds " + (listed(projects) if projects else "nothing") + ".")
+    cost = metric(rows, "decisions_cost_musd")
+    for s in ok:
+        if not cost.empty and pd.notna(cost[s].iloc[0]):
+            value = pd.to_numeric(pd.Series([cost[s].iloc[0]]), errors="coerce").iloc[0]
+            what = metric(rows, "decisions")[s].iloc[0]
+            sentences.append(f"{s}'s decisions ({what}) cost "
+                             + (f"{musd(value)} MUSD more than the plan without them."
+                                if pd.notna(value) else f"an unknown amount: {cost[s].iloc[0]}."))
     short = metric(rows, "shortfall_t")
     if ok and not short.empty:
         values = short[ok].apply(pd.to_numeric, errors="coerce").fillna(0).sum()

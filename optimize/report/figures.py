@@ -667,13 +667,13 @@ def subsidy_split(comparison: pd.DataFrame, palette: Mapping[str, str]) -> go.Fi
     fig = make_subplots(rows=1, cols=2, subplot_titles=(
         "subsidy and shortfall penalty NPV (MUSD)", "paid by funding program (undiscounted MUSD)"))
     names = texts(scenarios)
-    for name, colour in (("subsidy_npv_musd", "#393b79"), ("penalty_npv_musd", "#d62728")):
+    for name, label, colour in (("subsidy_npv_musd", "subsidy NPV", "#393b79"),
+                                ("penalty_npv_musd", "shortfall penalty NPV", "#7f0000")):
         values = metric(rows, name)
         if not values.empty:
             fig.add_trace(go.Bar(x=names, y=pd.to_numeric(values[scenarios].iloc[0],
                                                           errors="coerce"),
-                                 name="subsidy NPV" if name.startswith("subsidy")
-                                 else "shortfall penalty NPV", marker_color=colour,
+                                 name=label, marker={"color": colour, "pattern": {"shape": "."}},
                                  hovertemplate="%{x}: %{y:,.0f} MUSD<extra></extra>"), 1, 1)
     paid = metric(rows, "paid_musd")
     for g, values in paid.iterrows():
@@ -715,7 +715,8 @@ def budget_frontier(frontier: pd.DataFrame, entry: pd.DataFrame) -> go.Figure:
                            align="left", bgcolor="rgba(255,255,255,0.8)")
     fig.update_yaxes(title_text="penalty-weighted coverage", tickformat=".0%",
                      range=[0, 1.05], secondary_y=False)
-    fig.update_yaxes(title_text="subsidy NPV (MUSD)", rangemode="tozero", secondary_y=True)
+    fig.update_yaxes(title_text="subsidy NPV (MUSD)", rangemode="tozero", tickformat=",.0f",
+                     secondary_y=True)
     fig.update_xaxes(title_text="every budget scaled by")
     return _layout(fig, "Coverage as budgets grow, and the projects that enter at each step",
                    500)

@@ -9,6 +9,7 @@ plotly.js and the map's base layer (``assets/world_110m.json``) are in the page.
 from __future__ import annotations
 
 import html
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,11 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 
 
 def _esc(v: Any) -> str:
-    """Return any value as HTML text (summary.json and the CSVs may be edited by hand)."""
-    return html.escape(str(v))
+    """Return any value as HTML text (summary.json and the CSVs may be edited by hand).
+
+    Quotes stay as they are: the text goes between tags, never into an attribute.
+    """
+    return html.escape(str(v), quote=False)
 
 
 def _joined(values: Any) -> str:
@@ -365,7 +369,11 @@ def compare_figures(folder: Path, comparison: pd.DataFrame) -> dict[str, go.Figu
         deliveries[s] = pd.read_csv(path) if path.is_file() else pd.DataFrame()
     rows, _ = figures.comparison_rows(comparison)
     paid = figures.metric(rows, "paid_musd")
-    palette = figures.colours(list(paid.index))
+    summaries = [folder / "runs" / str(s) / "summary.json" for s in scenarios]
+    first: dict[str, Any] = next((json.loads(p.read_text()) for p in summaries if p.is_file()),
+                                 {})
+    # funding.csv's order, as in the run reports, so that a program keeps its colour
+    palette = figures.program_colours(first, pd.DataFrame({"program": list(paid.index)}))
     return {"fids": figures.fid_chart(comparison),
             "coverage": figures.coverage_by_year(deliveries),
             "subsidy": figures.subsidy_split(comparison, palette)}

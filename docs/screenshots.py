@@ -1,0 +1,46 @@
+"""Write docs/report-*.png: the first screen of the baseline reports and the run's map.
+
+Run from the repository after solving the baseline, comparing and tracing its frontier as
+the README says (results/baseline, results/compare-docs, results/frontier-docs):
+
+    .venv/bin/python docs/screenshots.py
+
+It needs the test extras (playwright) and Debian's chromium; the reports open offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+DOCS = Path(__file__).parent
+RESULTS = DOCS.parent / "results"
+SHOTS = {  # file: (report, section to crop, or None for the first screen)
+    "report-run.png": ("baseline", None),
+    "report-run-map.png": ("baseline", "map"),
+    "report-compare.png": ("compare-docs", None),
+    "report-frontier.png": ("frontier-docs", None),
+}
+
+
+def main() -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(viewport={"width": 1200, "height": 900}, offline=True)
+        for name, (folder, section) in SHOTS.items():
+            page = context.new_page()
+            page.goto((RESULTS / folder / "report.html").resolve().as_uri())
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg')"
+                                   ".length >= document.querySelectorAll('.plotly-graph-div')"
+                                   ".length")
+            target = page.locator(f"section#{section}") if section else page
+            target.screenshot(path=str(DOCS / name))
+            page.close()
+            print(f"wrote docs/{name}")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
