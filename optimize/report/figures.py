@@ -128,7 +128,7 @@ def payers(funding: pd.DataFrame) -> dict[str, str]:
     paid = funding.groupby(["facility", "program", "covers"]).musd.sum()
     out: dict[str, list[str]] = {}
     for (f, g, c), v in paid.items():
-        out.setdefault(f, []).append(f"{text(g)} {v:,.0f} {c}")
+        out.setdefault(f, []).append(f"{text(g)} {v:,.0f} {text(c)}")
     return {f: ", ".join(parts) for f, parts in out.items()}
 
 
@@ -151,7 +151,7 @@ def chain_timeline(plan: pd.DataFrame, funding: pd.DataFrame,
     paid = payers(funding)
     share = (rows.public_capex_musd / rows.capex_musd.where(rows.capex_musd > 0)).fillna(0)
     rows["hover"] = [
-        f"{text(r.facility)}, {r.stage} in {text(r.country)}, {r.status}<br>"
+        f"{text(r.facility)}, {text(r.stage)} in {text(r.country)}, {text(r.status)}<br>"
         f"capacity {r.capacity_t:,.0f} t/yr" + (f"<br>capex {r.capex_musd:,.0f} MUSD, public "
                                                 f"share {s:.0%}" if r.capex_musd else "")
         + (f"<br>paid by {paid[r.facility]} (MUSD)" if r.facility in paid else "")
@@ -195,19 +195,23 @@ def chain_timeline(plan: pd.DataFrame, funding: pd.DataFrame,
                                                 "categoryorder": "array",
                                                 "categoryarray": list(rows.label)},
                       xaxis={"title": "year", "dtick": 2, "range": [start - 0.5, end_bar + 0.5]})
-    for stage in STAGES:  # stage names beside the first facility of each
+    for k, stage in enumerate(STAGES):  # each stage named in the margin, a line above it
         first = rows[rows.stage == stage]
-        if not first.empty:
-            fig.add_annotation(x=0, xref="paper", xanchor="right", y=first.label.iloc[0],
-                               text=f"<b>{stage}</b>", showarrow=False, xshift=-4,
-                               yshift=12, font={"size": 11, "color": STAGE_COLOURS[stage]})
+        if first.empty:
+            continue
+        fig.add_annotation(x=0, xref="paper", xanchor="right", y=first.label.iloc[0],
+                           text=f"<b>{stage}</b>", showarrow=False, xshift=-235,
+                           font={"size": 12, "color": STAGE_COLOURS[stage]})
+        if k:
+            fig.add_hline(y=rows.label.tolist().index(first.label.iloc[0]) - 0.5,
+                          line={"color": "#999999", "width": 1})
     if funded.empty:
         fig.add_annotation(text="no project is funded in this plan", showarrow=False,
                            xref="paper", yref="paper", x=0.98, y=1.02, xanchor="right")
     fig = _layout(fig, "The whole chain: existing plants, funded projects, and candidates left "
                        "out", 140 + 19 * max(len(rows), 4))
     fig.update_layout(legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
-                      margin={"t": 130, "l": 230}, title={"y": 0.995, "yanchor": "top"})
+                      margin={"t": 130, "l": 320}, title={"y": 0.995, "yanchor": "top"})
     return fig
 
 
@@ -462,9 +466,10 @@ def facility_map(plan: pd.DataFrame, locations: pd.DataFrame, flows: pd.DataFram
         fig.add_trace(go.Scattergeo(
             lat=[where[f][0] for f in rows.facility], lon=[where[f][1] for f in rows.facility],
             mode="markers", name=name,
-            marker={"size": 9, "color": colour, "symbol": [STAGE_SYMBOLS[s] for s in rows.stage],
+            marker={"size": 9, "color": colour,
+                    "symbol": [STAGE_SYMBOLS.get(s, "circle") for s in rows.stage],
                     "line": {"color": "white", "width": 0.5}},
-            hovertext=[f"{text(f)} ({s}, {text(c)})" for f, s, c in
+            hovertext=[f"{text(f)} ({text(s)}, {text(c)})" for f, s, c in
                        zip(rows.facility, rows.stage, rows.country, strict=True)],
             hovertemplate="%{hovertext}<extra></extra>"))
     after = len(fig.data) - first_line - 2 * len(elements)
@@ -491,9 +496,9 @@ def money_by_program(funding: pd.DataFrame, budgets: pd.DataFrame,
                      palette: Mapping[str, str]) -> go.Figure:
     """Show what each funding program pays per year (capex, operating support) against its budget.
 
-    One panel per funding program, in its colour; the annual budget is a dashed line. A
-    budget far above what is paid is written in the panel's title instead, so that the
-    bars stay readable.
+    One panel per funding program, in its colour; the annual budget is a dashed line and in
+    the panel's title. Where the budget is far above what is paid, the axis stops short of
+    it, so that the bars stay readable.
     """
     programs = list(dict.fromkeys([*palette, *budgets.get("program", []),
                                    *funding.get("program", [])]))
