@@ -64,7 +64,7 @@ def run_answer(run: RunTables) -> list[str]:
     """Return the answer of a run in sentences: what to fund, cost, who pays, coverage, risks."""
     s = run.summary
     if s.get("objective_musd") is None:
-        return [f"No plan: the solver ended with status {s.get('status')}"
+        return [f"No plan was found: the solver ended with status {s.get('status')}"
                 + (f" ({s['message']})." if s.get("message") else ".")]
     sentences = [what_to_fund(run["plan"]), what_it_costs(s, run["finance"])]
     sentences += [x for x in (who_pays(run["funding"]), coverage(run["deliveries"]),
