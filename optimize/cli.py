@@ -23,8 +23,6 @@ from optimize.errors import InputError, ReePlanWarning, SolverUnavailable
 from optimize.results.safety import OutputBusy, OutputRefused
 
 EXIT_SOLVED, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
-#: HiGHS options that print its log (presolve, the branch-and-bound table) as it solves.
-SOLVER_LOG = (("output_flag", True), ("log_to_console", True))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -134,7 +132,7 @@ def _solve(args: argparse.Namespace) -> int:
     from optimize.pipeline import run
 
     out = args.out if args.out is not None else default_out(args.inputs)
-    verbose: dict[str, Any] = {"highs_options": SOLVER_LOG} if args.verbose else {}
+    verbose: dict[str, Any] = {"solver_log": True} if args.verbose else {}
     if args.verbose and args.solver not in (None, "highs"):
         print(f"note: --verbose shows HiGHS's log; {args.solver} solves quietly",
               file=sys.stderr)

@@ -75,15 +75,25 @@ OVERRIDABLE = {"mode": "mode", "time_limit_s": "solver.time_limit_s", "mip_gap":
                "threads": "solver.threads", "solver": "solver.name"}
 
 
-def options_for(data: ModelData, **overrides: Any) -> SolveOptions:
+#: HiGHS options that print its log (presolve, the branch-and-bound table) as it solves.
+SOLVER_LOG = (("output_flag", True), ("log_to_console", True))
+
+
+def options_for(data: ModelData, solver_log: bool = False, **overrides: Any) -> SolveOptions:
     """Return the solve options of settings.toml with any non-None overrides applied.
 
     Overrides obey the bounds that settings.toml does (InputError otherwise).
+    ``solver_log`` (``solve --verbose``) adds the HiGHS options that print its log.
     """
     check_overrides(overrides)
     base = SolveOptions(mode=data.mode, time_limit_s=data.time_limit_s, mip_gap=data.mip_gap,
                         threads=data.threads, solver=data.solver)
-    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    options = replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    if overrides.get("own_options") is None:  # the chosen solver's own table of settings.toml
+        options = replace(options, own_options=data.solver_options.get(options.solver, ()))
+    if solver_log and options.solver == "highs":
+        options = replace(options, own_options=(*options.own_options, *SOLVER_LOG))
+    return options
 
 
 def check_overrides(overrides: dict[str, Any]) -> None:
@@ -240,7 +250,8 @@ def make_summary(loaded: LoadedInputs, built: ConcreteModel, result: SolveResult
         # In the project's terms, then as passed: the solver's own names and values.
         "solver_options": {"solver": options.solver, "time_limit_s": options.time_limit_s,
                            "mip_gap": options.mip_gap, "threads": options.threads,
-                           "random_seed": RANDOM_SEED, "passed": result.solver_options},
+                           "random_seed": RANDOM_SEED, "passed": result.solver_options,
+                           "used": result.options_used},
         "solve_stages": result.stages,
         "currency": f"MUSD, constant {built.data.currency_year} US dollars, discounted to "
                     f"{built.data.start_year} at {built.data.discount_rate:g}",

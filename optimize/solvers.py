@@ -338,7 +338,7 @@ class PyomoSolverModel:
         self.m, self.options = m, options
         self.backend = backend(options.solver)
         self.solver = self.backend.open()
-        self.solver_options = self.backend.options(options)
+        self.solver_options = {**self.backend.options(options), **dict(options.own_options)}
         self.version = f"{self.backend.label} {self.backend.version(self.solver)}"
         self.transfer_seconds = time.perf_counter() - started
         self.solved = False  # whether the variables hold a plan of this model
@@ -385,6 +385,7 @@ class PyomoSolverModel:
             n_binaries=sum(1 for v in variables if v.is_integer()),
             n_constraints=count_constraints(m), solver=self.version,
             solver_options=dict(self.solver_options),
+            options_used=dict(self.solver_options),
         )
         last = self._stages(result, variables)
         if last.status.has_solution:
@@ -486,7 +487,9 @@ class PyomoSolverModel:
         if self.backend.licence_refuses(exc):
             return (f"{label}'s licence refuses a model of this size ({detail}); use a full "
                     "licence or another solver (--solver)")
-        return f"{label} failed: {type(exc).__name__}: {detail}"
+        own = ", ".join(f"{k} = {v!r}" for k, v in self.options.own_options)
+        said = f" (its own options from [solver.{self.backend.name}]: {own})" if own else ""
+        return f"{label} failed: {type(exc).__name__}: {detail}{said}"
 
     def _nodes(self, results: Any) -> int:
         """Return the nodes of the last solve, or 0 where the interface does not keep them."""

@@ -36,10 +36,18 @@ class Instance:
             if isinstance(value, dict):
                 continue
             lines.append(f"{key} = {_toml(value)}")
+
+        def table(name: str, values: dict[str, Any]) -> None:
+            lines.append(f"[{name}]")
+            lines.extend(f'"{k}" = {_toml(v)}' for k, v in values.items()
+                         if not isinstance(v, dict))
+            for k, v in values.items():
+                if isinstance(v, dict):  # a sub-table: [solver.highs]
+                    table(f"{name}.{k}", v)
+
         for key, value in self.settings.items():
             if isinstance(value, dict):
-                lines.append(f"[{key}]")
-                lines += [f"{k} = {_toml(v)}" for k, v in value.items()]
+                table(key, value)
         (folder / "settings.toml").write_text("\n".join(lines) + "\n")
         for table in CSV_TABLES:
             rows = self.tables.get(table.name)
@@ -57,6 +65,8 @@ class Instance:
 
 
 def _toml(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
     if isinstance(v, str):
         return f'"{v}"'
     if isinstance(v, list):

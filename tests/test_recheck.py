@@ -51,7 +51,7 @@ def test_tiny_capacities_give_a_plan_not_infeasible(solver, tmp_path, capsys):
                  "--no-report"]) == 0, capsys.readouterr()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "optimal", summary["message"]
-    without_presolve = run(scenario, highs_options=(("presolve", "off"),)).summary
+    without_presolve = run(scenario, own_options=(("presolve", "off"),)).summary
     assert without_presolve["status"] == "optimal"
     assert summary["objective_musd"] == pytest.approx(without_presolve["objective_musd"],
                                                       rel=1e-6)

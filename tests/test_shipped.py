@@ -10,6 +10,17 @@ CHANGES
 - 2026-12-01: new scenario strange-lake-anyway (the first decision scenario: Strange Lake
   funded by 2030). Its one project_decisions row is its only difference in size from the
   baseline; every other value unchanged, as inputs without decisions have no such rows.
+- 2026-12-01: baseline re-audited against the record of 2025-2026 (issue 13, item 7):
+  prices of 2026 (NdPr oxide 100, then 85 from 2027; Dy 290), seven new facilities
+  (Balranald, Donald, Caremag, Ucore and its expansion, SRC's expansion, USAR Stillwater
+  metal), Vulcan Elements existing, Lynas Texas's earliest FID 2028, Lynas Malaysia's Dy/Tb
+  share for the 2026 JARE terms, LCM half available, funding programs of 2026. At 2026 prices
+  no plant loses money: the baseline and six scenarios fall to 0 MUSD with nothing funded
+  (was 370-535, Lynas Texas); china-dumping 507 -> 230 and funds Donald 2034 instead of
+  Norra Kärr; myanmar-cutoff 429 -> 172, nothing funded; strange-lake-anyway 926 -> 556.
+  Sizes grow with the new facilities (baseline 15422/552/9096 -> 17747/588/10053). New
+  scenario prices-2025 (2025's prices on the 2026 chain): 222, Donald 2034. Objectives of
+  0 are compared with an absolute tolerance of 1e-6 besides the relative one.
 """
 
 from __future__ import annotations
@@ -25,17 +36,17 @@ from shipped import SHIPPED, solve_to
 EXPECTED = {
     "example": (788.4680386019505, {"heavy-hardrock-mine": 2027, "heavy-separation-new": 2028,
                                     "ndfeb-line": 2028}, 1842, 58, 1529),
-    "baseline": (370.08490064680564, {"lynas-texas": 2032}, 15422, 552, 9096),
-    "msp": (370.08490064680564, {"lynas-texas": 2032}, 15422, 552, 9096),
-    "china-dumping": (507.0468747491442, {"norra-karr": 2028}, 15422, 552, 9096),
-    "crs-upper": (440.1186253150488, {"norra-karr": 2028}, 16682, 552, 9229),
-    "myanmar-cutoff": (429.2829168481252, {"lynas-texas": 2032}, 13644, 552, 7992),
-    "norra-karr-no-permit": (370.08490064680575, {"lynas-texas": 2032}, 15184, 534, 9047),
-    "strange-lake-delay": (370.08490064680564, {"lynas-texas": 2032}, 15310, 542, 9031),
-    "ntib": (535.1678000010639, {"lynas-texas": 2031}, 14957, 552, 8929),
-    "us-alone": (535.167800001064, {"lynas-texas": 2031}, 14874, 552, 8912),
-    "strange-lake-anyway": (925.6511095515352, {"strange-lake": 2030, "lynas-texas": 2032},
-                            15422, 552, 9097),
+    "baseline": (0.0, {}, 17747, 588, 10053),
+    "msp": (0.0, {}, 17747, 588, 10053),
+    "china-dumping": (230.28421569034748, {"donald": 2034}, 17747, 588, 10053),
+    "crs-upper": (0.0, {}, 19007, 588, 10186),
+    "myanmar-cutoff": (172.28484909723, {}, 15747, 588, 8875),
+    "norra-karr-no-permit": (0.0, {}, 17479, 570, 10004),
+    "strange-lake-delay": (0.0, {}, 17635, 578, 9988),
+    "ntib": (0.0, {}, 17118, 588, 9867),
+    "us-alone": (0.0, {}, 17006, 588, 9850),
+    "strange-lake-anyway": (555.5662089047294, {"strange-lake": 2030}, 17747, 588, 10054),
+    "prices-2025": (221.9795406564008, {"donald": 2034}, 17747, 588, 10053),
 }
 
 
@@ -64,7 +75,7 @@ def test_shipped_input_solves_and_holds_every_invariant(shipped_runs, name):
 def test_shipped_input_regression_values(shipped_runs, name):
     _, summary = shipped_runs[name]
     objective, funded, n_var, n_bin, n_con = EXPECTED[name]
-    assert summary["objective_musd"] == pytest.approx(objective, rel=1e-6)
+    assert summary["objective_musd"] == pytest.approx(objective, rel=1e-6, abs=1e-6)
     assert {f["facility"]: f["fid_year"] for f in summary["funded"]} == funded
     assert (summary["n_variables"], summary["n_binaries"], summary["n_constraints"]) == \
         (n_var, n_bin, n_con)
@@ -79,23 +90,30 @@ def test_readme_baseline_claims(shipped_runs):
     deliveries = pd.read_csv(out / "deliveries.csv")
     assert deliveries.shortfall_t.max() == 0
     assert deliveries.groupby("year").demand_t.sum().round(0).unique().tolist() == [209]
-    plan = pd.read_csv(out / "plan.csv").set_index("facility")
-    assert plan.loc["lynas-texas", "first_output_year"] == 2036
-    assert plan.loc["lynas-texas", "public_capex_musd"] == pytest.approx(260)
-    assert round(summary["subsidy_npv_musd"]) == 370
-    paid = pd.read_csv(out / "funding.csv").groupby("program").musd.sum().round(0).to_dict()
-    assert paid == {"US-DoD": 496, "JP-JOGMEC": 75, "AU-CMF": 40}
-    support = pd.read_csv(out / "finance.csv").groupby("facility").support_musd.sum().round(0)
-    assert support[["lynas-texas", "lynas-malaysia", "iluka-eneabba"]].tolist() == [236, 75, 40]
+    assert round(summary["subsidy_npv_musd"]) == 0
+    plan = pd.read_csv(out / "plan.csv")
+    assert plan.fid_year.isna().all()
+    finance = pd.read_csv(out / "finance.csv")
+    assert finance.support_musd.abs().max() < 1e-6
+    totals = finance.groupby("facility")[["revenue_musd", "cost_musd"]].sum()
+    for plant in ["lynas-malaysia", "iluka-eneabba"]:
+        assert totals.loc[plant, "revenue_musd"] >= totals.loc[plant, "cost_musd"]
     flows = pd.read_csv(out / "flows.csv")
     made = flows[~flows.source.str.endswith("-pool")]  # plants, not the market pools
-    heavy_metal = made[(made.commodity == "metal") & (made.provenance == "clean")
-                       & made.item.isin(["Dy", "Tb", "Sm"])]
-    assert set(heavy_metal.source) == {"lcm-ellesmere-port"}
     heavy_oxide = made[(made.commodity == "oxide") & (made.provenance == "clean")
-                       & made.item.isin(["Dy", "Tb"]) & (made.target != "market")]
-    before = set(heavy_oxide[heavy_oxide.year <= 2035].source)
-    assert before == {"iluka-eneabba", "lynas-malaysia"}
+                       & made.item.isin(["Dy", "Tb"]) & (made.target != "market")
+                       & (made.tonnes > 1e-6)]
+    assert set(heavy_oxide[heavy_oxide.year <= 2035].source) == {"iluka-eneabba",
+                                                                   "lynas-malaysia"}
+    assert set(heavy_oxide[heavy_oxide.year > 2035].source) == {"lynas-malaysia"}
+    metal = made[(made.commodity == "metal") & (made.provenance == "clean")
+                 & (made.tonnes > 1e-6)]
+    assert set(metal[metal.item == "Sm"].source) == {"lcm-ellesmere-port"}
+    heavy_metal = metal[metal.item.isin(["Dy", "Tb"])].groupby("source").tonnes.sum()
+    assert set(heavy_metal.index) <= {"lcm-ellesmere-port", "src-metal-expansion"}
+    assert heavy_metal.idxmax() == "lcm-ellesmere-port"
+    marginals = pd.read_csv(out / "marginals.csv")
+    assert marginals.value.abs().max() < 1e-6
 
 
 def test_readme_strange_lake_anyway_claims(shipped_runs):
@@ -112,14 +130,27 @@ def test_readme_strange_lake_anyway_claims(shipped_runs):
     assert finance.loc[("strange-lake", 2030), "capex_outlay_musd"] == pytest.approx(140.16)
     assert finance.loc[("strange-lake", 2040), "support_musd"] == pytest.approx(26.28)
     paid = pd.read_csv(out / "funding.csv").groupby("program").musd.sum().round(0).to_dict()
-    assert (paid["US-DoD"], paid["CA-CMIF"]) == (1345, 140)
+    assert (paid["US-DoD"], paid["CA-CMIF"]) == (850, 140)
 
 
-@pytest.mark.parametrize("name, subsidy", [("us-alone", 535), ("ntib", 535),
-                                           ("china-dumping", 507), ("crs-upper", 440),
-                                           ("myanmar-cutoff", 429), ("strange-lake-delay", 370),
-                                           ("norra-karr-no-permit", 370), ("msp", 370),
-                                           ("strange-lake-anyway", 926)])
+def test_readme_prices_2025_claims(shipped_runs):
+    """README.md's prices-2025 row: who needs support again and who pays."""
+    import pandas as pd
+
+    out, _ = shipped_runs["prices-2025"]
+    support = pd.read_csv(out / "finance.csv").groupby("facility").support_musd.sum().round(0)
+    assert support[["lynas-malaysia", "iluka-eneabba", "donald"]].tolist() == [112, 42, 100]
+    plan = pd.read_csv(out / "plan.csv").set_index("facility")
+    assert round(plan.loc["donald", "public_capex_musd"]) == 95
+    paid = pd.read_csv(out / "funding.csv").groupby("program").musd.sum().round(0).to_dict()
+    assert (paid["US-DoD"], paid["AU-CMF"], paid["JP-JOGMEC"]) == (104, 137, 112)
+
+
+@pytest.mark.parametrize("name, subsidy", [("us-alone", 0), ("ntib", 0),
+                                           ("china-dumping", 230), ("crs-upper", 0),
+                                           ("myanmar-cutoff", 172), ("strange-lake-delay", 0),
+                                           ("norra-karr-no-permit", 0), ("msp", 0),
+                                           ("strange-lake-anyway", 556), ("prices-2025", 222)])
 def test_readme_scenario_table(shipped_runs, name, subsidy):
     _, summary = shipped_runs[name]
     assert round(summary["subsidy_npv_musd"]) == subsidy

@@ -29,7 +29,7 @@ def test_plan_found_before_the_gap_closes_is_feasible_with_its_gap(synthetic_s, 
                                                                    solve_checked):
     # Stop at the first improving solution: deterministic, unlike a wall-clock limit.
     result = solve_checked(synthetic_s, mip_gap=0.0,
-                           highs_options=(("mip_max_improving_sols", 1),))
+                           own_options=(("mip_max_improving_sols", 1),))
     assert result.status is Status.FEASIBLE
     assert result.summary["mip_gap"] > 0
     assert result.tables is not None

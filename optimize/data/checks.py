@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from optimize.data.decisions import GivenDecision, check_decisions
-from optimize.data.load import Inputs, TypedTable, read_raw_inputs, type_inputs
+from optimize.data.load import (
+    SOLVER_OPTIONS,
+    Inputs,
+    TypedTable,
+    read_raw_inputs,
+    type_inputs,
+)
 from optimize.data.modeldata import (
     Decision,
     Facility,
@@ -303,6 +309,8 @@ def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> Model
         start_year=start, end_year=end, discount_rate=s["discount_rate"],
         currency_year=s["currency_year"], mode=s["mode"], time_limit_s=s["solver.time_limit_s"],
         mip_gap=s["solver.mip_gap"], threads=s["solver.threads"], solver=s["solver.name"],
+        solver_options=frozen({name: tuple(options.items())
+                               for name, options in s.get(SOLVER_OPTIONS, {}).items()}),
         covered_countries=covered,
         elements=tuple(r["element"] for _, r in inputs["elements"]),
         metal_per_oxide=frozen({r["element"]: r["metal_per_oxide"]

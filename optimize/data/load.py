@@ -23,6 +23,7 @@ from optimize.data.registry import (
     MAX_ROWS,
     MAX_TOML_BYTES,
     SETTINGS,
+    SOLVERS,
     Column,
     Table,
 )
@@ -400,17 +401,65 @@ def read_toml(path: Path, label: str, problems: list[Problem]) -> dict[str, Any]
 
 
 def read_raw_settings(folder: Path, problems: list[Problem]) -> dict[str, Any] | None:
-    """Read ``settings.toml`` into a flat dict (``solver.x`` for the ``[solver]`` table)."""
+    """Read ``settings.toml`` into a flat dict of dotted keys.
+
+    ``solver.x`` for ``x`` in the ``[solver]`` table, ``solver.highs.y`` for ``y`` in
+    ``[solver.highs]``.
+    """
     doc = read_toml(folder / SETTINGS.file, SETTINGS.file, problems)
     if doc is None:
         return None
     flat: dict[str, Any] = {}
-    for key, value in doc.items():
-        if isinstance(value, dict):
-            flat.update({f"{key}.{k}": v for k, v in value.items()})
-        else:
-            flat[key] = value
+
+    def add(prefix: str, table: dict[str, Any]) -> None:
+        for key, value in table.items():
+            if isinstance(value, dict):
+                add(f"{prefix}{key}.", value)
+            else:
+                flat[f"{prefix}{key}"] = value
+
+    add("", doc)
     return flat
+
+
+#: The typed settings' key of the solvers' own options, ``{solver: {option: value}}``.
+SOLVER_OPTIONS = "solver.options"
+#: A solver's own option in the settings: ``solver.<solver>.<option>`` (``[solver.highs]``).
+SOLVER_OPTION = re.compile(rf"solver\.({'|'.join(SOLVERS)})\.(.+)")
+
+
+def solver_option_problem(solver: str, name: str, value: Any) -> str | None:
+    """Return why ``value`` cannot be solver ``solver``'s option ``name``, or None.
+
+    A value is a TOML scalar (true/false, a number, text). HiGHS's options are checked here,
+    by HiGHS itself (the name exists and takes a value of this type and range); the other
+    solvers check theirs when they are called, and a refusal is the run's error status.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, got {value}"
+    if not isinstance(value, (bool, int, float, str)):
+        return f"must be true/false, a number or text, got {brief(value)}"
+    if solver == "highs":
+        from optimize.solve import highs_option_problem
+
+        return highs_option_problem(name, value)
+    return None
+
+
+def type_solver_options(flat: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    """Return ``{solver: {option: value}}`` from the settings' ``[solver.<solver>]`` tables."""
+    options: dict[str, dict[str, Any]] = {}
+    for key, value in flat.items():
+        found = SOLVER_OPTION.fullmatch(key)
+        if found is None:
+            continue
+        solver, name = found[1], found[2]
+        why = solver_option_problem(solver, name, value)
+        if why:
+            problems.append(Problem(SETTINGS.file, None, key, why))
+        else:
+            options.setdefault(solver, {})[name] = value
+    return options
 
 
 def setting_problem(name: str, value: Any) -> str | None:
@@ -438,7 +487,7 @@ def type_settings(flat: dict[str, Any] | None, problems: list[Problem]) -> dict[
         return {}
     known = {c.name for c in SETTINGS.columns}
     for key in flat:
-        if key not in known:
+        if key not in known and SOLVER_OPTION.fullmatch(key) is None:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.append(Problem(SETTINGS.file, None, key, f"unknown setting{hint}"))
@@ -458,6 +507,7 @@ def type_settings(flat: dict[str, Any] | None, problems: list[Problem]) -> dict[
         if why:
             problems.append(Problem(SETTINGS.file, None, column.name, why))
         settings[column.name] = value
+    settings[SOLVER_OPTIONS] = type_solver_options(flat, problems)
     return settings
 
 

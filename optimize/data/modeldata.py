@@ -166,6 +166,8 @@ class ModelData:
     mip_gap: float
     threads: int
     solver: str
+    #: Each solver's own options, by its own names (settings.toml ``[solver.<solver>]``).
+    solver_options: Mapping[str, tuple[tuple[str, Any], ...]]
     covered_countries: frozenset[str]
     elements: tuple[str, ...]
     metal_per_oxide: Mapping[str, float]

@@ -105,7 +105,13 @@ SETTINGS = Table(
     "settings",
     "settings.toml",
     key=(),
-    description="Horizon, discounting, covered countries, mode and solver options.",
+    description="Horizon, discounting, covered countries, mode and solver options. Besides "
+    "the settings below, a table `[solver.highs]` (likewise `[solver.scip]`, `[solver.cbc]`, "
+    "`[solver.gurobi]`, `[solver.cplex]`) passes that solver's own options by its own names "
+    "(e.g. `mip_heuristic_effort = 0.05`), after the settings below, so they win where they "
+    "name the same thing; summary.json records them and the values the solver used. HiGHS's "
+    "are checked when the inputs are read (an unknown name, or a value of the wrong type or "
+    "out of range, is an error); the other solvers check theirs when called.",
     columns=(
         year_column("start_year", "First year of the horizon."),
         year_column("end_year", "Last year of the horizon."),

@@ -12,6 +12,11 @@ A scenario file (``inputs/scenarios/<name>.toml``)::
     multiply = 3                          # or: set = ..., add = ...
 
     [[change]]
+    table = "settings"                    # a setting, or a solver's own option
+    column = "solver.highs.mip_heuristic_effort"
+    set = 0.05
+
+    [[change]]
     table = "offers"
     where = { provenance = "tainted" }
     drop = true                           # remove the matching rows
@@ -62,6 +67,7 @@ from typing import Any
 
 from optimize.data.decisions import GivenDecision, read_decisions
 from optimize.data.load import (
+    SOLVER_OPTION,
     RawInputs,
     RawTable,
     brief,
@@ -280,6 +286,15 @@ class _Applier:
 
     def settings(self, label: str, change: dict[str, Any], action: str) -> None:
         key = change.get("column")
+        if SOLVER_OPTION.fullmatch(str(key)):  # a solver's own option: [solver.<solver>]
+            if action != "set":
+                self.fail(label, f"a solver's own option ({key}) takes set")
+                return
+            settings = self.raw.settings if self.raw.settings is not None else {}
+            settings[str(key)] = change["set"]
+            self.raw.settings = settings
+            self.trail.cells[(SETTINGS.file, None, str(key))] = label
+            return
         column = _column(SETTINGS, str(key))
         if column is None:
             close = difflib.get_close_matches(str(key), [c.name for c in SETTINGS.columns], n=1)
