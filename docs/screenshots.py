@@ -1,9 +1,17 @@
 """Write docs/report-*.png: the first screen of the baseline reports and the run's map.
 
-Run from the repository after solving the baseline, comparing and tracing its frontier as
-the README says (results/baseline, results/compare-docs, results/frontier-docs):
+Run from the repository after writing the three reports it shows:
 
+    .venv/bin/ree-plan solve inputs/baseline
+    .venv/bin/ree-plan compare inputs/baseline inputs/scenarios/prices-2025.toml \
+        inputs/scenarios/china-dumping.toml inputs/scenarios/myanmar-cutoff.toml \
+        inputs/scenarios/strange-lake-anyway.toml --name docs
+    .venv/bin/ree-plan frontier inputs/scenarios/prices-2025.toml --budget-scale 0:1:0.1 \
+        --name docs
     .venv/bin/python docs/screenshots.py
+
+The frontier is that of ``prices-2025``: at the baseline's 2026 prices no money is needed,
+so its frontier is flat.
 
 It needs the test extras (playwright) and Debian's chromium; the reports open offline.
 """

@@ -96,7 +96,12 @@ def what_it_costs(s: dict[str, Any], finance: pd.DataFrame) -> str:
     rate = a.get("discount_rate")
     basis = f" (discounted to {start} at {rate * 100:g}% a year)" if start is not None and \
         rate is not None else ""
-    text = f"Public subsidy: {musd(s.get('subsidy_npv_musd') or 0.0)} MUSD NPV{basis}"
+    subsidy = s.get("subsidy_npv_musd") or 0.0
+    spent = 0.0 if finance.empty else finance.capex_outlay_musd.sum() + finance.support_musd.sum()
+    if subsidy == 0 and spent == 0:
+        return ("No public money is needed: no project is funded and no plant loses money at "
+                "reference prices.")
+    text = f"Public subsidy: {musd(subsidy)} MUSD NPV{basis}"
     if not finance.empty:
         text += (f"; undiscounted, {musd(finance.capex_outlay_musd.sum())} MUSD of capex and "
                  f"{musd(finance.support_musd.sum())} MUSD of operating support for plants "
