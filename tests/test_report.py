@@ -195,8 +195,11 @@ def test_compare_figures_sentences_and_table():
     table = comparison_table(COMPARISON)
     assert "492.2095" not in table and '<td class="num">492</td>' in table
     assert "88%" in table and "demand.csv: bad &lt;row&gt;" in table
-    split = figures.subsidy_split(COMPARISON, {"G1": "#123456"})
+    finance = {"a": pd.DataFrame({"capex_outlay_musd": [300.0, 50.0], "support_musd": [0, 42.0]})}
+    split = figures.subsidy_split(COMPARISON, {"G1": "#123456"}, finance)
     assert traces(split, "G1")[0].marker.color == "#123456"
+    assert list(traces(split, "public capex")[0].y) == [350, None, None]
+    assert list(traces(split, "operating support")[0].y) == [42, None, None]
 
 
 def test_frontier_curve_and_sentences():
@@ -322,6 +325,7 @@ def test_report_renders_offline_in_headless_chromium(reports, kind, tmp_path):
     folder = reports[kind]
     found = _render(folder / "report.html", tmp_path)
     assert found["errors"] == [] and found["asked"] == []
+    assert (folder / "report.html").stat().st_size < 8 * 2**20  # one file to send by email
     expected = {"run": {"answer", "timeline", "supply", "map", "flows", "money", "marginals",
                         "plan", "assumptions", "details"},
                 "compare": {"answer", "failed", "fids", "coverage", "subsidy", "table"},

@@ -666,12 +666,25 @@ def coverage_by_year(deliveries: Mapping[str, pd.DataFrame]) -> go.Figure:
                    240 * max((len(programs) + 1) // 2, 1) + 120)
 
 
-def subsidy_split(comparison: pd.DataFrame, palette: Mapping[str, str]) -> go.Figure:
-    """Per scenario: subsidy and penalty NPV, and what each funding program paid."""
+def subsidy_split(comparison: pd.DataFrame, palette: Mapping[str, str],
+                  finance: Mapping[str, pd.DataFrame] | None = None) -> go.Figure:
+    """Per scenario: subsidy and penalty NPV, what each funding program paid, capex and support.
+
+    ``finance`` holds each scenario's finance.csv (its run folder), for the split into
+    public capex and operating support; without it that panel stays empty.
+    """
     rows, scenarios = comparison_rows(comparison)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(
-        "subsidy and shortfall penalty NPV (MUSD)", "paid by funding program (undiscounted MUSD)"))
+    fig = make_subplots(rows=1, cols=3, subplot_titles=(
+        "subsidy and penalty NPV (MUSD)", "paid by funding program (undiscounted MUSD)",
+        "capex and operating support (undiscounted MUSD)"))
     names = texts(scenarios)
+    frames = {s: f for s, f in (finance or {}).items() if not f.empty}
+    for column, label, colour in (("capex_outlay_musd", "public capex", "#6b6ecf"),
+                                  ("support_musd", "operating support", "#e6550d")):
+        fig.add_trace(go.Bar(x=names, y=[frames[s][column].sum() if s in frames else None
+                                         for s in scenarios], name=label, marker_color=colour,
+                             hovertemplate=f"%{{x}}: %{{y:,.0f}} MUSD {label}<extra></extra>"),
+                      1, 3)
     for name, label, colour in (("subsidy_npv_musd", "subsidy NPV", "#393b79"),
                                 ("penalty_npv_musd", "shortfall penalty NPV", "#7f0000")):
         values = metric(rows, name)
@@ -687,7 +700,9 @@ def subsidy_split(comparison: pd.DataFrame, palette: Mapping[str, str]) -> go.Fi
                              hovertemplate=f"{text(g)} %{{x}}: %{{y:,.0f}} MUSD<extra></extra>"),
                       1, 2)
     fig.update_layout(barmode="stack")
-    return _layout(fig, "What each scenario costs, and who pays", 430)
+    fig = _layout(fig, "What each scenario costs, who pays, and for what", 500)
+    fig.update_layout(legend={"y": -0.3}, margin={"b": 120})
+    return fig
 
 
 def budget_frontier(frontier: pd.DataFrame, entry: pd.DataFrame) -> go.Figure:

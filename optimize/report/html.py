@@ -363,10 +363,12 @@ def _failure(scenario: str, status: pd.DataFrame, messages: pd.DataFrame) -> str
 def compare_figures(folder: Path, comparison: pd.DataFrame) -> dict[str, go.Figure]:
     """Return the figures of a compare folder's report, by name."""
     _, scenarios = figures.comparison_rows(comparison)
-    deliveries = {}
-    for s in scenarios:
-        path = folder / "runs" / str(s) / "deliveries.csv"
-        deliveries[s] = pd.read_csv(path) if path.is_file() else pd.DataFrame()
+    def table(scenario: str, name: str) -> pd.DataFrame:
+        path = folder / "runs" / scenario / f"{name}.csv"
+        return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+    deliveries = {s: table(str(s), "deliveries") for s in scenarios}
+    finance = {s: table(str(s), "finance") for s in scenarios}
     rows, _ = figures.comparison_rows(comparison)
     paid = figures.metric(rows, "paid_musd")
     summaries = [folder / "runs" / str(s) / "summary.json" for s in scenarios]
@@ -376,7 +378,7 @@ def compare_figures(folder: Path, comparison: pd.DataFrame) -> dict[str, go.Figu
     palette = figures.program_colours(first, pd.DataFrame({"program": list(paid.index)}))
     return {"fids": figures.fid_chart(comparison),
             "coverage": figures.coverage_by_year(deliveries),
-            "subsidy": figures.subsidy_split(comparison, palette)}
+            "subsidy": figures.subsidy_split(comparison, palette, finance)}
 
 
 def compare_report(folder: Path) -> str:
