@@ -338,6 +338,9 @@ def test_report_renders_offline_in_headless_chromium(reports, kind, tmp_path):
         funded = [f["facility"] for f in json.loads((folder / "summary.json").read_text())
                   ["funded"]]
         assert funded and all(f in found["answer"] for f in funded)
+    if kind == "frontier":
+        entering = pd.read_csv(folder / "entry_order.csv").facility
+        assert len(entering) and all(f in found["answer"] for f in entering)
     if kind == "compare":
         assert "broken failed" in found["answer"] and "matches no row" in found["answer"]
         funded = pd.read_csv(folder / "comparison.csv").query("metric == 'fid_year'").item
