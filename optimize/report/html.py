@@ -26,11 +26,8 @@ from optimize.results.write import write_text_atomically
 #: How every report starts: ``report.html`` beginning so is ree-plan's to replace.
 REPORT_START = '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>ree-plan'
 
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1150px; color: #222;
-       padding: 0 1em; }
-h1 { font-size: 1.6em; margin-bottom: 0.3em; } h2 { font-size: 1.25em; margin: 0 0 0.4em; }
-section.section { margin: 2.2em 0; }
+#: The answer's own classes: all a notebook gets, so that it keeps its own page style.
+ANSWER_STYLE = """
 .answer { font-size: 1.05em; line-height: 1.5; background: #f5f8fc; border-left: 4px solid
           #1f77b4; padding: 0.6em 1em; }
 .answer p { margin: 0.35em 0; }
@@ -38,6 +35,13 @@ section.section { margin: 2.2em 0; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: 0.4em 0.8em; min-width: 9em; }
 .card .value { font-size: 1.35em; font-weight: 600; } .card .label { color: #555;
           font-size: 0.8em; }
+"""
+
+STYLE = ANSWER_STYLE + """
+body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1150px; color: #222;
+       padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.3em; } h2 { font-size: 1.25em; margin: 0 0 0.4em; }
+section.section { margin: 2.2em 0; }
 table { border-collapse: collapse; font-size: 0.85em; }
 td, th { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -311,7 +315,7 @@ def _marginal_tables(s: dict[str, Any]) -> list[str]:
 
 def notebook_html(run: figures.RunTables) -> str:
     """Return a run's answer and key figures as an HTML fragment (for Jupyter)."""
-    return (f"<style>{STYLE}</style><h2>ree-plan: {_esc(run.summary.get('scenario'))}</h2>"
+    return (f"<style>{ANSWER_STYLE}</style><h2>ree-plan: {_esc(run.summary.get('scenario'))}</h2>"
             + _answer_block(answer.run_answer(run), answer.run_figures(run)))
 
 
