@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--write-lp", metavar="FILE",
                    help="also write the model (min_subsidy objective) as an LP file")
     s.add_argument("--no-report", action="store_true", help="do not write report.html")
+    s.add_argument("--verbose", action="store_true",
+                   help="show the solver's progress as it solves (HiGHS's log)")
     r = sub.add_parser("report", help="write report.html for a run, compare or frontier folder")
     r.add_argument("folder", help="e.g. results/baseline")
     r.add_argument("--year", type=bounded_flag(year_column("year", "")),
@@ -130,9 +132,14 @@ def _solve(args: argparse.Namespace) -> int:
     from optimize.pipeline import run
 
     out = args.out if args.out is not None else default_out(args.inputs)
+    verbose: dict[str, Any] = {"solver_log": True} if args.verbose else {}
+    if args.verbose and args.solver not in (None, "highs"):
+        print(f"note: --verbose shows HiGHS's log; {args.solver} solves quietly",
+              file=sys.stderr)
     result = run(args.inputs, out=out, write_lp=args.write_lp, report=not args.no_report,
                  mode=args.mode, solver=args.solver,
-                 time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
+                 time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads,
+                 **verbose)
     emit(format_summary(result.summary, Path(out)))
     return EXIT_SOLVED if result.status.has_solution else EXIT_FAILED
 

@@ -140,8 +140,8 @@ the model or the solver) and runs on every shipped input and on random tiny inst
 
 A run folder holds `summary.json` and the tidy tables `plan`, `capacity`, `flows`,
 `deliveries`, `finance`, `funding`, `elements`, `budgets` and `marginals` (CSV), all read from
-the solved model's variables and Expressions (`optimize/results/`); `docs/inputs.md` lists
-the inputs.
+the solved model's variables and Expressions (`optimize/results/`), and `locations` (the
+inputs' coordinates, for the report's map); `docs/inputs.md` lists the inputs.
 """
 
 

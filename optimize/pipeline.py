@@ -40,16 +40,50 @@ class RunResult:
         """Return the solve status."""
         return Status(self.summary["status"])
 
+    def report_tables(self) -> Any:
+        """Return the run's tables and summary as the report reads them (``RunTables``)."""
+        from optimize.report.figures import RunTables
+
+        frames = dict(self.tables.frames) if self.tables is not None else {}
+        return RunTables(self.out, self.summary, frames)
+
+    def figures(self, year: int | None = None) -> dict[str, Any]:
+        """Return the report's figures as plotly objects, by name (flows of ``year``)."""
+        from optimize.report.html import run_figures
+
+        if self.tables is None:
+            return {}
+        return run_figures(self.report_tables(), year)
+
+    def _repr_html_(self) -> str:
+        """Return the answer and the key figures as HTML (what Jupyter shows of a run)."""
+        from optimize.report.html import notebook_html
+
+        return notebook_html(self.report_tables())
+
+    def _ipython_display_(self) -> None:
+        """Show the answer, then every figure of the report, in Jupyter."""
+        from IPython.display import HTML, display
+
+        display(HTML(self._repr_html_()))
+        for fig in self.figures().values():
+            display(fig)
+
 
 #: The settings.toml setting that each overridable SolveOptions field stands for.
 OVERRIDABLE = {"mode": "mode", "time_limit_s": "solver.time_limit_s", "mip_gap": "solver.mip_gap",
                "threads": "solver.threads", "solver": "solver.name"}
 
 
-def options_for(data: ModelData, **overrides: Any) -> SolveOptions:
+#: HiGHS options that print its log (presolve, the branch-and-bound table) as it solves.
+SOLVER_LOG = (("output_flag", True), ("log_to_console", True))
+
+
+def options_for(data: ModelData, solver_log: bool = False, **overrides: Any) -> SolveOptions:
     """Return the solve options of settings.toml with any non-None overrides applied.
 
     Overrides obey the bounds that settings.toml does (InputError otherwise).
+    ``solver_log`` (``solve --verbose``) adds the HiGHS options that print its log.
     """
     check_overrides(overrides)
     base = SolveOptions(mode=data.mode, time_limit_s=data.time_limit_s, mip_gap=data.mip_gap,
@@ -57,6 +91,8 @@ def options_for(data: ModelData, **overrides: Any) -> SolveOptions:
     options = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     if overrides.get("own_options") is None:  # the chosen solver's own table of settings.toml
         options = replace(options, own_options=data.solver_options.get(options.solver, ()))
+    if solver_log and options.solver == "highs":
+        options = replace(options, own_options=(*options.own_options, *SOLVER_LOG))
     return options
 
 

@@ -213,12 +213,23 @@ def scale_key(scale: float) -> str:
 # -- executing jobs ---------------------------------------------------------------------
 
 class Progress:
-    """A one-line progress bar on stderr: scenarios done, running and failed."""
+    """A one-line progress bar on stderr: scenarios done, running and failed, and time left."""
 
-    def __init__(self, total: int, label: str) -> None:
+    def __init__(self, total: int, label: str, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
         self.total, self.label = total, label
         self.done = self.failed = self.running = 0
         self.tty = sys.stderr.isatty()
+        self.clock = clock
+        self.started = clock()
+
+    def left(self) -> str:
+        """Return the time left, estimated from the pace so far ("" before the first result)."""
+        finished = self.done + self.failed
+        if finished == 0 or finished >= self.total:
+            return ""
+        seconds = (self.clock() - self.started) / finished * (self.total - finished)
+        return f", about {duration(seconds)} left"
 
     def show(self) -> None:
         """Print the current state (in place on a terminal, one line per change otherwise)."""
@@ -226,14 +237,25 @@ class Progress:
         filled = int(width * (self.done + self.failed) / max(self.total, 1))
         bar = "#" * filled + "." * (width - filled)
         line = (f"{self.label} [{bar}] {self.done}/{self.total} done, {self.running} running, "
-                f"{self.failed} failed")
-        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n",
+                f"{self.failed} failed{self.left()}")
+        # Clear to the end of the line: the estimate may be shorter than the one before it.
+        print(("\r" + line + "\x1b[K") if self.tty else line, end="" if self.tty else "\n",
               file=sys.stderr, flush=True)
 
     def close(self) -> None:
         """End the progress line."""
         if self.tty:
             print(file=sys.stderr)
+
+
+def duration(seconds: float) -> str:
+    """Return a duration as a person says it: ``40 s``, ``3 min 20 s``, ``2 h 05 min``."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def execute(jobs: list[Job], workers: int, scheduler: str | None,
@@ -461,8 +483,12 @@ def comparison_table(names: list[str], summaries: dict[str, dict[str, Any]],
         s = summaries.get(name)
         if s is None:
             put("status", "", name, "failed" if name in failures else "missing")
+            put("message", "", name, failures.get(name, "no run folder: run again with "
+                                                        "--resume"))
             continue
         put("status", "", name, s["status"])
+        if s.get("message") and s["status"] not in ("optimal", "feasible"):
+            put("message", "", name, s["message"])
         for metric in ("subsidy_npv_musd", "penalty_npv_musd", "objective_musd", "mip_gap"):
             put(metric, "", name, s.get(metric))
         if s.get("decisions"):
@@ -481,9 +507,9 @@ def comparison_table(names: list[str], summaries: dict[str, dict[str, Any]],
             put("fid_year", f["facility"], name, f["fid_year"])
         for program, musd in (s.get("paid_by_funding_program_musd") or {}).items():
             put("paid_musd", program, name, musd)
-    order = ["status", "subsidy_npv_musd", "penalty_npv_musd", "objective_musd", "decisions",
-             "unforced_objective_musd", "decisions_cost_musd", "mip_gap", "shortfall_t",
-             "mean_coverage", "first_full_coverage_year", "fid_year", "paid_musd"]
+    order = ["status", "message", "subsidy_npv_musd", "penalty_npv_musd", "objective_musd",
+             "decisions", "unforced_objective_musd", "decisions_cost_musd", "mip_gap",
+             "shortfall_t", "mean_coverage", "first_full_coverage_year", "fid_year", "paid_musd"]
     keys = sorted(rows, key=lambda k: (order.index(k[0]), k[1]))
     return pd.DataFrame([{"metric": m, "item": i, **{n: rows[(m, i)].get(n) for n in names}}
                          for m, i in keys])

@@ -130,13 +130,16 @@ def test_report_escapes_hand_edited_summary_and_tables(tmp_path):
 
 def test_plotly_labels_are_text_not_markup():
     plan = pd.DataFrame({"facility": ['<a href="javascript:alert(1)">x</a>'],
-                         "stage": ["magnet"], "country": ["<b>US</b>"], "fid_year": [2030],
-                         "first_output_year": [2031], "full_output_year": [2032],
-                         "last_output_year": [2040], "capex_musd": [1.0],
-                         "public_capex_musd": [0.5]})
-    fig = figures.investment_timeline(plan)
+                         "stage": ["magnet"], "country": ["<b>US</b>"], "status": ["candidate"],
+                         "fid_year": [2030], "first_output_year": [2031],
+                         "full_output_year": [2032], "last_output_year": [2040],
+                         "capacity_t": [10.0], "capex_musd": [1.0], "public_capex_musd": [0.5]})
+    funding = pd.DataFrame({"program": ["<i>G</i>"], "facility": [plan.facility[0]],
+                            "year": [2030], "covers": ["capex"], "musd": [0.5]})
+    fig = figures.chain_timeline(plan, funding, (2027, 2040))
     labels = {y for t in fig.data for y in t.y}
-    assert labels == {'&lt;b&gt;US&lt;/b&gt; · &lt;a href="javascript:alert(1)"&gt;x&lt;/a&gt;'}
+    assert labels == {'&lt;a href="javascript:alert(1)"&gt;x&lt;/a&gt; (&lt;b&gt;US&lt;/b&gt;)'}
+    assert all("<i>" not in h and "<a " not in h for t in fig.data for h in t.hovertext)
     frontier = pd.DataFrame({"budget_scale": [1.0], "status": ["optimal"],
                              "subsidy_npv_musd": [1.0], "coverage": [1.0]})
     entry = pd.DataFrame({"facility": ["<i>&"], "first_budget_scale": [1.0],
@@ -144,6 +147,9 @@ def test_plotly_labels_are_text_not_markup():
     fig = figures.budget_frontier(frontier, entry)
     assert [a.text for a in fig.layout.annotations] == ["+&lt;i&gt;&amp;"]
     table = pd.DataFrame([{"metric": "subsidy_npv_musd", "item": "", "<u>s</u>": 1.0},
-                          {"metric": "mean_coverage", "item": "<p>", "<u>s</u>": 0.5}])
-    fig = figures.portfolio_comparison(table)
+                          {"metric": "paid_musd", "item": "<p>", "<u>s</u>": 0.5},
+                          {"metric": "fid_year", "item": "<p>", "<u>s</u>": 2030}])
+    fig = figures.subsidy_split(table, {})
     assert list(fig.data[0].x) == ["&lt;u&gt;s&lt;/u&gt;"] and fig.data[1].name == "&lt;p&gt;"
+    fig = figures.fid_chart(table)
+    assert list(fig.data[0].y) == ["&lt;p&gt;"] and list(fig.data[0].x) == ["&lt;u&gt;s&lt;/u&gt;"]

@@ -44,6 +44,7 @@ def test_compare_equals_separate_solves_and_reports_failures(scenarios, tmp_path
     assert "matches no row" in result.failures["broken"]
     table = result.table.set_index(["metric", "item"])
     assert table.loc[("status", ""), "broken"] == "failed"
+    assert "matches no row" in table.loc[("message", ""), "broken"]
     for path in paths:
         name = path.stem if path.suffix == ".toml" else path.name
         alone = run(path, out=tmp_path / f"alone-{name}", threads=1).summary
@@ -103,7 +104,7 @@ def test_compare_reports_what_decisions_cost_as_two_separate_solves_do(tmp_path)
         summary["objective_musd"] - summary["unforced_objective_musd"], rel=1e-12)
     assert summary["unforced_status"] == "optimal"
     assert "ndfeb-line-phase2" not in {f["facility"] for f in summary["unforced_funded"]}
-    assert "decisions_cost_musd" in write_report(tmp_path / "cmp").read_text()
+    assert "what the decisions cost (MUSD)" in write_report(tmp_path / "cmp").read_text()
     assert "what the decisions cost" in write_report(tmp_path / "cmp" / "runs" / "phase2") \
         .read_text()
 

@@ -80,6 +80,10 @@ def expect(folder: Path, *parts: str) -> None:
     ("funding.csv", 2, "last_year", "2020", ("before first_year",)),
     ("links.csv", 2, "to", "metal-plant", ("consecutive stages",)),
     ("links.csv", 2, "from", "nowhere", ("unknown facility",)),
+    ("locations.csv", 2, "latitude", "95", ("must be <= 90",)),
+    ("locations.csv", 3, "longitude", "-180.5", ("must be >= -180",)),
+    ("locations.csv", 4, "facility", "smco-lin", ("unknown facility", "did you mean")),
+    ("locations.csv", 2, "source", "", ("blank or missing",)),
 ])
 def test_bad_cell_is_reported_with_file_row_and_column(example, file, row, column, value, parts):
     edit(example, file, row, column, value)
@@ -102,7 +106,8 @@ def test_optional_file_may_be_absent(example):
     (example / "offers.csv").unlink()
     (example / "links.csv").unlink()
     (example / "funding.csv").unlink()
-    load(example)
+    (example / "locations.csv").unlink()
+    assert not load(example).locations
 
 
 def test_missing_and_misspelt_column(example):

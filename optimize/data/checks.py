@@ -100,6 +100,7 @@ class _Checker:
         self.offers()
         self.funding()
         self.links()
+        self.locations()
 
     def settings(self) -> None:
         if self.start is not None and self.end is not None and self.start > self.end:
@@ -250,6 +251,12 @@ class _Checker:
                                             f"({b}): links join consecutive stages")
 
 
+    def locations(self) -> None:
+        t = self.inputs["locations"]
+        for line, r in t:
+            self.reference(t, line, "facility", r["facility"], self.facilities, "facility")
+
+
 def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> ModelData:
     """Convert checked inputs, and a scenario's checked decisions, into the frozen ModelData."""
     s = inputs.settings
@@ -326,6 +333,8 @@ def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> Model
         funding=frozen(funding) if funding is not None else None,
         links=frozen({k: tuple(v) for k, v in links.items()}),
         decisions=decisions,
+        locations=frozen({r["facility"]: (r["latitude"], r["longitude"])
+                          for _, r in inputs["locations"]}),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
@@ -154,6 +154,7 @@ class ModelData:
     ``links`` maps a shipping facility to the only facilities it may ship to.
     ``decisions`` are the analyst's forced or forbidden projects (none for an inputs folder);
     they add rows to the model, so they are part of its structure.
+    ``locations`` maps a facility to its (latitude, longitude), for the report's map only.
     """
 
     start_year: int
@@ -182,6 +183,7 @@ class ModelData:
     funding: Mapping[str, FundingProgram] | None
     links: Mapping[str, tuple[str, ...]]
     decisions: tuple[Decision, ...] = ()
+    locations: Mapping[str, tuple[float, float]] = field(default_factory=lambda: frozen({}))
 
     @property
     def years(self) -> range:

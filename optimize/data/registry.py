@@ -378,8 +378,26 @@ LINKS = Table(
     ),
 )
 
+LOCATIONS = Table(
+    "locations",
+    "locations.csv",
+    key=("facility",),
+    optional=True,
+    description="Where facilities are, for the report's map only (the model does not read it). "
+    "A facility without a row is not drawn.",
+    columns=(
+        Column("facility", "str", "", "A facility of facilities.csv."),
+        Column("latitude", "float", "degrees", "Latitude, north positive (WGS 84).",
+               lower=-90, upper=90),
+        Column("longitude", "float", "degrees", "Longitude, east positive (WGS 84).",
+               lower=-180, upper=180),
+        SOURCE,
+        NOTES,
+    ),
+)
+
 TABLES: tuple[Table, ...] = (
     SETTINGS, ELEMENTS, FACILITIES, ASSAYS, RECOVERIES, GRADES, LINE_GRADES, PROGRAMS, DEMAND,
-    PRICES, OFFERS, FUNDING, LINKS,
+    PRICES, OFFERS, FUNDING, LINKS, LOCATIONS,
 )
 CSV_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if t.file.endswith(".csv"))

@@ -53,7 +53,7 @@ SWEEP_KINDS = (COMPARE, FRONTIER)
 LEGACY_SUMMARY_KEYS = frozenset({"scenario", "status", "objective_musd", "inputs_sha256"})
 #: The tables a run folder may hold (``optimize.results.tables``, ``marginals``).
 RUN_TABLES = frozenset({"plan", "capacity", "flows", "deliveries", "finance", "funding",
-                        "elements", "budgets", "marginals"})
+                        "elements", "budgets", "marginals", "locations"})
 RUN_FILES = frozenset({MARKER, "summary.json", "report.html"} | {f"{t}.csv" for t in RUN_TABLES})
 SWEEP_FILES = frozenset({MARKER, "comparison.csv", "frontier.csv", "entry_order.csv",
                          "report.html"})

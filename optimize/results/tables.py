@@ -25,7 +25,7 @@ NOISE = 1e-9
 COLUMNS = {
     "plan": ["facility", "stage", "country", "status", "fid_year", "first_output_year",
              "full_output_year", "last_output_year", "capacity_t", "capex_musd",
-             "public_capex_musd"],
+             "public_capex_musd", "earliest_output_year"],
     "capacity": ["facility", "year", "available_t", "used_t"],
     "flows": ["year", "source", "target", "commodity", "item", "provenance", "tonnes"],
     "deliveries": ["program", "year", "demand_t", "delivered_t", "shortfall_t"],
@@ -34,6 +34,7 @@ COLUMNS = {
     "funding": ["program", "facility", "year", "covers", "musd"],
     "elements": ["year", "element", "demand_t", "delivered_t", "clean_oxide_t", "clean_metal_t"],
     "budgets": ["program", "year", "annual_musd", "total_musd"],
+    "locations": ["facility", "latitude", "longitude"],
 }
 
 
@@ -78,17 +79,33 @@ def output_years(fac: Facility, fid: int | None,
     return first, first + full_after, min(end_year, first + fac.life_years - 1)
 
 
+def earliest_output_year(fac: Facility, start_year: int) -> int | None:
+    """Return the first year the facility can give output: online year, or earliest FID + lead."""
+    if not fac.candidate:
+        return fac.online_year
+    assert fac.earliest_fid is not None
+    return max(fac.earliest_fid, start_year) + fac.lead_years
+
+
 def plan_table(m: ConcreteModel) -> pd.DataFrame:
-    """Return one row per facility: existing ones, funded candidates (with FID) and the rest."""
+    """Return one row per facility: existing ones, funded candidates (with FID) and the rest.
+
+    ``earliest_output_year`` is when an unfunded candidate could give output at the soonest
+    (its earliest FID in the horizon plus its lead time), so the report can show the chain
+    around the plan.
+    """
+    data = m.data
     rows = []
-    for f, fac in m.data.facilities.items():
+    for f, fac in data.facilities.items():
         fid = fid_year(m, f)
-        first, full, last = output_years(fac, fid, m.data.end_year)
+        first, full, last = output_years(fac, fid, data.end_year)
         public = fac.public_share * fac.capex_musd if fid is not None else 0.0
         rows.append((f, fac.stage, fac.country, fac.status, fid, first, full, last,
-                     fac.capacity_t, fac.capex_musd if fac.candidate else 0.0, public))
+                     fac.capacity_t, fac.capex_musd if fac.candidate else 0.0, public,
+                     earliest_output_year(fac, data.start_year)))
     df = _frame("plan", rows)
-    for col in ("fid_year", "first_output_year", "full_output_year", "last_output_year"):
+    for col in ("fid_year", "first_output_year", "full_output_year", "last_output_year",
+                "earliest_output_year"):
         df[col] = df[col].astype("Int64")
     return df
 
@@ -231,6 +248,11 @@ def budgets_table(data: ModelData) -> pd.DataFrame:
     return _frame("budgets", rows)
 
 
+def locations_table(data: ModelData) -> pd.DataFrame:
+    """Return where each facility with a location is (inputs' locations.csv), for the map."""
+    return _frame("locations", [(f, lat, lon) for f, (lat, lon) in data.locations.items()])
+
+
 def assumptions(data: ModelData) -> dict[str, Any]:
     """Return the key assumptions of a run, for the summary and the report."""
     return {
@@ -275,6 +297,7 @@ def _extract(m: ConcreteModel, ev: Evaluate) -> Tables:
         "funding": funding_table(m),
         "elements": elements_table(m, deliveries, flows),
         "budgets": budgets_table(m.data),
+        "locations": locations_table(m.data),
     })
 
 
