@@ -26,6 +26,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -42,20 +43,26 @@ from optimize.results.tables import extract
 from optimize.results.write import write_run
 from optimize.solve import HighsModel
 t_import = time.perf_counter() - t0
+cpu = {}  # the process's CPU seconds per phase: what the machine's other load does not inflate
+def timed(name, f):
+    c, t = time.process_time(), time.perf_counter()
+    out = f()
+    cpu[name] = time.process_time() - c
+    return out, time.perf_counter() - t
 inputs, time_limit = sys.argv[1], float(sys.argv[2])
-t = time.perf_counter(); loaded = load_inputs(inputs); t_validate = time.perf_counter() - t
-t = time.perf_counter(); built = build_model(loaded.data); t_build = time.perf_counter() - t
+loaded, t_validate = timed("validate", lambda: load_inputs(inputs))
+built, t_build = timed("build", lambda: build_model(loaded.data))
 options = options_for(loaded.data, mip_gap=0.01, threads=1, time_limit_s=time_limit)
-t = time.perf_counter(); model = HighsModel(built, options); t_transfer = time.perf_counter() - t
+model, t_transfer = timed("transfer", lambda: HighsModel(built, options))
 peak_before_solve = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-result = model.solve()
-t = time.perf_counter(); duals = model.plan_duals(); t_marginals = time.perf_counter() - t
-t = time.perf_counter()
-tables = extract(built, model.expression_values()) if result.status.has_solution else None
-with tempfile.TemporaryDirectory() as d:
-    write_run(Path(d) / "run", make_summary(loaded, built, result, options, tables, t_build),
-              tables)
-t_extract = time.perf_counter() - t
+result, _ = timed("solve", model.solve)  # HiGHS (one thread) and the load-back
+duals, t_marginals = timed("marginals_lp", model.plan_duals)
+def extract_and_write():
+    tables = extract(built, model.expression_values()) if result.status.has_solution else None
+    with tempfile.TemporaryDirectory() as d:
+        write_run(Path(d) / "run", make_summary(loaded, built, result, options, tables,
+                                                t_build), tables)
+_, t_extract = timed("extract_write", extract_and_write)
 t_total = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t_extract_bound = t_load_bound = None
@@ -83,6 +90,7 @@ print(json.dumps({
     "nonzeros": model.form.n_nonzeros,
     "peak_mb": peak, "peak_before_solve_mb": peak_before_solve,
     "extract_bound": t_extract_bound, "load_bound": t_load_bound,
+    "cpu": cpu,
 }))
 """
 
@@ -167,6 +175,23 @@ def overhead(r: dict[str, float]) -> float:
     return r["validate"] + r["build"] + r["transfer"] + load + extract
 
 
+def cpu_overhead(r: dict[str, Any]) -> float:
+    """Return the CPU-time ratio of everything but HiGHS to HiGHS (which runs one thread).
+
+    The machine is shared: other processes stretch the wall time of our Python and of HiGHS
+    differently, while a process's CPU time is what it did itself. The solve's CPU time
+    includes the load-back (a small share), which is counted on our side.
+    """
+    c = r["cpu"]
+    ours = c["validate"] + c["build"] + c["transfer"] + c["extract_write"]
+    return (ours + r["load"]) / (c["solve"] - r["load"])
+
+
+def _range(ratios: list[float]) -> str:
+    lo, hi = min(ratios), max(ratios)
+    return f"{lo:.1%}" if lo == hi else f"{lo:.1%}-{hi:.1%}"
+
+
 def fit_exponent(sizes: list[float], times: list[float]) -> float:
     xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in times]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
@@ -179,13 +204,20 @@ def main() -> int:
     p.add_argument("--sizes", default="baseline,S,M,L")
     p.add_argument("--time-limit", type=float, default=600)
     p.add_argument("--skip-sweep", action="store_true")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="measure each instance this many times; the table shows the median run")
     args = p.parse_args()
     names = args.sizes.split(",")
     rows = {}
+    spread: dict[str, tuple[list[float], list[float]]] = {}
     with tempfile.TemporaryDirectory() as d:
         for name in names:
-            rows[name] = measure(instance(name, Path(d)), args.time_limit)
-            r = rows[name]
+            path = instance(name, Path(d))
+            runs = [measure(path, args.time_limit) for _ in range(args.repeats)]
+            runs.sort(key=cpu_overhead)
+            rows[name] = r = runs[len(runs) // 2]
+            spread[name] = ([overhead(x) / x["highs"] for x in runs],
+                            [cpu_overhead(x) for x in runs])
             print(f"{name:>8}: {r['columns']:>9,} cols {r['nonzeros']:>10,} nnz | import "
                   f"{r['import']:.2f} validate {r['validate']:.2f} build {r['build']:.2f} "
                   f"compile+hand-off {r['transfer']:.2f} HiGHS {r['highs']:.2f} ({r['status']}, "
@@ -195,16 +227,19 @@ def main() -> int:
                   f"{r['total']:.2f} s | peak {r['peak_mb']:.0f} MB "
                   f"({r['peak_before_solve_mb']:.0f} before the solve) | floor: MPS read "
                   f"{r['floor_mps_read']:.2f} s, HiGHS "
-                  f"{r['floor_highs']:.2f} s, peak {r['floor_peak_mb']:.0f} MB", flush=True)
+                  f"{r['floor_highs']:.2f} s, peak {r['floor_peak_mb']:.0f} MB | overhead / "
+                  f"HiGHS: wall {_range(spread[name][0])}, CPU {_range(spread[name][1])}",
+                  flush=True)
         sweep = None if args.skip_sweep else sweep_speedup(Path(d))
     checks = []
     notes: list[str] = []
     for name, limit in (("baseline", 0.05), ("M", 0.12)):
         if name in rows:
-            r = rows[name]
+            walls, cpus = spread[name]
             checks.append((f"{name}: everything but HiGHS <= {limit:.0%} of HiGHS "
-                           "(validate, build, compile + hand-off, load-back, extract + write)",
-                           overhead(r) / r["highs"], limit))
+                           "(validate, build, compile + hand-off, load-back, extract + write), "
+                           f"in CPU time, median of {len(cpus)} (CPU {_range(cpus)}; wall "
+                           f"{_range(walls)})", sorted(cpus)[len(cpus) // 2], limit))
     if "L" in rows:
         big = rows["L"]
         checks.append(("L: peak memory - HiGHS alone's peak <= 2 GB",
@@ -254,15 +289,15 @@ def write_results(rows: dict[str, dict[str, float]], lines: list[str],
             f"Python {platform.python_version()})\n\n")
     table = ["| instance | columns | nonzeros | import | validate | Pyomo build | compile + "
              "hand-off | HiGHS (1% gap) | status | load-back | extract + write | total | "
-             "overhead / HiGHS | peak MB (before solve) | floor: MPS read | floor: HiGHS | "
-             "floor: peak MB |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "overhead / HiGHS | same, CPU time | peak MB (before solve) | floor: MPS read | "
+             "floor: HiGHS | floor: peak MB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         table.append(f"| {name} | {r['columns']:,} | {r['nonzeros']:,} | {r['import']:.2f} | "
                      f"{r['validate']:.2f} | {r['build']:.2f} | {r['transfer']:.2f} | "
                      f"{r['highs']:.2f} | {r['status']} | {r['load']:.2f} | "
                      f"{r['extract_write']:.2f} | {r['total']:.2f} | "
-                     f"{overhead(r) / r['highs']:.1%} | "
+                     f"{overhead(r) / r['highs']:.1%} | {cpu_overhead(r):.1%} | "
                      f"{r['peak_mb']:.0f} ({r['peak_before_solve_mb']:.0f}) | "
                      f"{r['floor_mps_read']:.2f} | {r['floor_highs']:.2f} | "
                      f"{r['floor_peak_mb']:.0f} |")

@@ -32,13 +32,13 @@ from typing import Any
 
 import highspy
 import numpy as np
-import scipy.sparse  # noqa: F401  (the compiler's; imported here, not timed as hand-off)
+import scipy.sparse as sp
 from pyomo.common.gc_manager import PauseGC
-from pyomo.environ import ConcreteModel, Objective
+from pyomo.environ import ConcreteModel, Constraint, Objective
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from optimize.data.modeldata import ModelData
-from optimize.model import VARIABLES
+from optimize.model import PARAMETRIC_EXPRESSIONS, PARAMETRIC_FAMILIES, VARIABLES, extensions
 from optimize.model.parameters import set_parameters
 
 #: In max_coverage, the shortfall penalty may exceed its first-stage optimum by this much
@@ -135,6 +135,8 @@ class StandardForm:
 
     columns: list[Any]
     rows: list[Any]
+    #: Each row's sense as the compiler gives it: 0 ==, 1 <=, -1 >=.
+    row_sense: np.ndarray
     col_lower: np.ndarray
     col_upper: np.ndarray
     row_lower: np.ndarray
@@ -150,6 +152,7 @@ class StandardForm:
     reported_keys: list[tuple[str, Any]]
     reported: Any
     reported_offset: np.ndarray
+    _positions: Positions | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_col(self) -> int:
@@ -165,6 +168,12 @@ class StandardForm:
     def n_nonzeros(self) -> int:
         """Return the number of matrix entries."""
         return len(self.value)
+
+    def positions(self) -> Positions:
+        """Return where each column, row and matrix entry is (built once, then kept)."""
+        if self._positions is None:
+            self._positions = Positions(self)
+        return self._positions
 
     def pass_to(self, h: highspy.Highs) -> None:
         """Hand the model to HiGHS (costs: the full objective, subsidy + penalty + tie-break).
@@ -182,27 +191,65 @@ class StandardForm:
             raise RuntimeError("HiGHS refused the model")
 
 
+class Positions:
+    """Where a compiled model's columns, rows and matrix entries are, by Pyomo component."""
+
+    def __init__(self, form: StandardForm) -> None:
+        self.form = form
+        #: Column of a variable, by ``id``; row of a constraint, by ``(id, sense)``.
+        self.column = {id(v): j for j, v in enumerate(form.columns)}
+        self.row = {(id(c), int(s)): i for i, (c, s) in
+                    enumerate(zip(form.rows, form.row_sense.tolist(), strict=True))}
+        #: The column of each matrix entry (the matrix is column-wise).
+        self.entry_column = np.repeat(np.arange(form.n_col), np.diff(form.start))
+        self._rows: dict[frozenset[str], np.ndarray] = {}
+        self._entries: dict[frozenset[str], np.ndarray] = {}
+
+    def parametric_rows(self, families: set[str]) -> np.ndarray:
+        """Return the rows of the constraint components named ``families``, in order."""
+        key = frozenset(families)
+        if key not in self._rows:
+            self._rows[key] = np.fromiter(
+                (i for i, c in enumerate(self.form.rows)
+                 if c.parent_component().local_name in families), dtype=np.int64)
+        return self._rows[key]
+
+    def entries(self, families: set[str]) -> np.ndarray:
+        """Return the matrix entries in the rows of ``families``, in the matrix's order."""
+        key = frozenset(families)
+        if key not in self._entries:
+            in_rows = np.zeros(self.form.n_row, dtype=bool)
+            in_rows[self.parametric_rows(families)] = True
+            self._entries[key] = np.flatnonzero(in_rows[self.form.index])
+        return self._entries[key]
+
+
 #: The Expressions the result tables read (``optimize.results.tables``). They are compiled
 #: with the model, as extra objective rows, so that after a solve their values are one sparse
 #: product. The compiler walks a named Expression once, however many rows use it.
 REPORTED = ("cap", "throughput", "capex_out", "revenue", "cost")
+#: The objective's parts, each compiled as a cost vector of its own.
+OBJECTIVE_PARTS = ("subsidy", "penalty", "tiebreak")
 
 
 @contextlib.contextmanager
-def objective_parts(m: ConcreteModel, reported: list[Any]) -> Iterator[None]:
-    """Make the objective's three parts, then ``reported``, the model's active objectives.
+def objective_rows(m: ConcreteModel, expressions: list[Any]) -> Iterator[None]:
+    """Make ``expressions`` the model's active objectives, in order, for the compiler.
 
-    The compiler returns one cost row per active objective: subsidy, penalty, tie-break,
-    then one row per reported Expression.
+    The compiler returns one cost row per active objective.
     """
     m.objective.deactivate()
-    parts = (m.subsidy, m.penalty, m.tiebreak, *reported)
-    m.objective_parts = Objective(range(len(parts)), rule=lambda m, i: parts[i])
+    m.objective_rows = Objective(range(len(expressions)), rule=lambda m, i: expressions[i])
     try:
         yield
     finally:
-        m.del_component(m.objective_parts)
+        m.del_component(m.objective_rows)
         m.objective.activate()
+
+
+def reported_keys(m: ConcreteModel, names: tuple[str, ...] = REPORTED) -> list[tuple[str, Any]]:
+    """Return ``(name, key)`` of every Expression of ``names``, in order."""
+    return [(name, k) for name in names for k in m.component(name)]
 
 
 def compile_model(m: ConcreteModel) -> StandardForm:
@@ -216,8 +263,9 @@ def compile_model(m: ConcreteModel) -> StandardForm:
 
 
 def _compile(m: ConcreteModel) -> StandardForm:
-    keys = [(name, k) for name in REPORTED for k in m.component(name)]
-    with objective_parts(m, [m.component(name)[k] for name, k in keys]):
+    keys = reported_keys(m)
+    parts = [m.component(name) for name in OBJECTIVE_PARTS]
+    with objective_rows(m, parts + [m.component(name)[k] for name, k in keys]):
         info = LinearStandardFormCompiler().write(
             m, mixed_form=True, column_order=[m.component(v) for v in VARIABLES])
     columns = info.columns
@@ -236,12 +284,83 @@ def _compile(m: ConcreteModel) -> StandardForm:
     c = info.c.tocsr()
     costs = c[:3].toarray()
     return StandardForm(
-        columns=columns, rows=[r[0] for r in info.rows], col_lower=col_lower,
+        columns=columns, rows=[r[0] for r in info.rows], row_sense=sense, col_lower=col_lower,
         col_upper=col_upper, row_lower=lower, row_upper=upper,
         start=a.indptr.astype(np.int32), index=a.indices.astype(np.int32),
         value=a.data.astype(np.float64), integer=integer,
         cost_subsidy=costs[0], cost_penalty=costs[1], cost_tiebreak=costs[2],
         reported_keys=keys, reported=c[3:], reported_offset=np.asarray(info.c_offset[3:]))
+
+
+def recompile_parameters(m: ConcreteModel, form: StandardForm) -> bool:
+    """Recompile into ``form`` only what holds a mutable Param; return whether that held.
+
+    What holds a mutable Param: the rows of ``PARAMETRIC_FAMILIES`` (and of any constraint
+    added after the build, which may), the objective parts and reported Expressions of
+    ``PARAMETRIC_EXPRESSIONS``. They are compiled by the same compiler from the same
+    expressions as a full compile, so the numbers are the ones a fresh build gives. Returns
+    False, leaving ``form`` unchanged, when the rows' sparsity is not what ``form`` holds
+    (a coefficient became zero or nonzero): then only a full compile is right.
+    """
+    families = {*PARAMETRIC_FAMILIES, *extensions(m)}
+    others = [c for c in m.component_objects(Constraint, active=True)
+              if c.local_name not in families]
+    parts = [name for name in OBJECTIVE_PARTS if name in PARAMETRIC_EXPRESSIONS]
+    keys = reported_keys(m, tuple(n for n in REPORTED if n in PARAMETRIC_EXPRESSIONS))
+    for c in others:
+        c.deactivate()
+    try:
+        with PauseGC(), objective_rows(m, [m.component(name) for name in parts]
+                                       + [m.component(name)[k] for name, k in keys]):
+            info = LinearStandardFormCompiler().write(m, mixed_form=True)
+    finally:
+        for c in others:
+            c.activate()
+    held = form.positions()
+    try:
+        cols = np.fromiter((held.column[id(v)] for v in info.columns), dtype=np.int64,
+                           count=len(info.columns))
+        rows = np.fromiter((held.row[id(con), sense] for con, sense in info.rows),
+                           dtype=np.int64, count=len(info.rows))
+    except KeyError:  # a column or row the held model does not have
+        return False
+    if not np.array_equal(np.sort(rows), held.parametric_rows(families)):
+        return False
+    a = info.A.tocoo()
+    entry_rows, entry_cols = rows[a.row], cols[a.col]
+    order = np.lexsort((entry_rows, entry_cols))  # the held matrix's order: by column, then row
+    at = held.entries(families)
+    if not (np.array_equal(entry_cols[order], held.entry_column[at])
+            and np.array_equal(entry_rows[order], form.index[at])):
+        return False
+    form.value[at] = a.data[order]
+    rhs = np.asarray(info.rhs, dtype=np.float64)
+    form.row_lower[rows] = np.where(form.row_sense[rows] == 1, -math.inf, rhs)
+    form.row_upper[rows] = np.where(form.row_sense[rows] == -1, math.inf, rhs)
+    c = info.c.tocsr()
+    for i, name in enumerate(parts):
+        cost = np.zeros(form.n_col)
+        row = c[i:i + 1]
+        cost[cols[row.indices]] = row.data
+        setattr(form, f"cost_{name}", cost)
+    _replace_reported(form, keys, c[len(parts):], cols, np.asarray(info.c_offset[len(parts):]))
+    return True
+
+
+def _replace_reported(form: StandardForm, keys: list[tuple[str, Any]], rows: Any,
+                      cols: np.ndarray, offset: np.ndarray) -> None:
+    """Put the recompiled reported rows (columns ``cols`` of the held model) in ``form``."""
+    at = {key: i for i, key in enumerate(form.reported_keys)}
+    which = np.fromiter((at[key] for key in keys), dtype=np.int64, count=len(keys))
+    new = sp.csr_matrix((rows.data, cols[rows.indices], rows.indptr),
+                        shape=(len(keys), form.n_col))
+    keep = np.setdiff1d(np.arange(len(form.reported_keys)), which)
+    stacked = sp.vstack([form.reported[keep], new], format="csr")
+    position = np.empty(len(form.reported_keys), dtype=np.int64)
+    position[np.concatenate([keep, which])] = np.arange(len(form.reported_keys))
+    form.reported = stacked[position]
+    form.reported_offset = form.reported_offset.copy()
+    form.reported_offset[which] = offset
 
 
 def _status(h: highspy.Highs, has_integers: bool) -> tuple[Status, str]:
@@ -359,16 +478,26 @@ class HighsModel:
                        if id(v) not in placed and not v.fixed]
         self.stale = False
         self.x: np.ndarray | None = None  # the last plan, one value per column
+        #: What the last compile covered: "model" (all of it) or "parameters" (``sync``).
+        self.recompiled = "model"
 
     def sync(self) -> float:
-        """Recompile and hand the model to HiGHS again if its Params changed; return seconds.
+        """Hand HiGHS the model again if its Params changed since; return the seconds taken.
 
-        ``solve`` and ``write`` call it, so several changes in a row compile once.
+        Only what holds a mutable Param is recompiled (``recompile_parameters``), unless
+        the changed values change the matrix's sparsity: then the whole model is. ``solve``
+        and ``write`` call it, so several changes in a row compile once.
         """
         if not self.stale:
             return 0.0
         started = time.perf_counter()
-        self._compile()
+        if recompile_parameters(self.m, self.form):
+            self.form.pass_to(self.h)
+            self.stale = False
+            self.x = None
+            self.recompiled = "parameters"
+        else:
+            self._compile()
         self.transfer_seconds = time.perf_counter() - started
         return self.transfer_seconds
 

@@ -20,11 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from instances import EXAMPLE, Instance
 from invariants import check_run
+from pyomo.core.expr import identify_mutable_parameters
+from pyomo.environ import Constraint, Expression
 from strategies import instances
 
 from optimize.data.checks import load
 from optimize.data.modeldata import frozen
-from optimize.model import build_model
+from optimize.model import PARAMETRIC_EXPRESSIONS, PARAMETRIC_FAMILIES, build_model
 from optimize.model.parameters import StructureChanged, same_structure
 from optimize.pipeline import ModelCache, run
 from optimize.solve import HighsModel, SolveOptions
@@ -50,7 +52,9 @@ def held(model: HighsModel) -> dict[str, Any]:
             "a": a, "row_lower": np.asarray(lp.row_lower_), "row_upper": np.asarray(lp.row_upper_),
             "col_lower": np.asarray(lp.col_lower_), "col_upper": np.asarray(lp.col_upper_),
             "cost_subsidy": model.form.cost_subsidy, "cost_penalty": model.form.cost_penalty,
-            "cost_tiebreak": model.form.cost_tiebreak}
+            "cost_tiebreak": model.form.cost_tiebreak,
+            "reported_keys": model.form.reported_keys, "reported": model.form.reported.tocsr(),
+            "reported_offset": model.form.reported_offset}
 
 
 def assert_same_model(updated: HighsModel, rebuilt: HighsModel) -> None:
@@ -61,8 +65,11 @@ def assert_same_model(updated: HighsModel, rebuilt: HighsModel) -> None:
     assert ((u["a"] != 0) != (r["a"] != 0)).nnz == 0, "sparsity patterns differ"
     assert (u["a"] != r["a"]).nnz == 0, "matrices differ"
     for key in ("row_lower", "row_upper", "col_lower", "col_upper", "cost_subsidy",
-                "cost_penalty", "cost_tiebreak"):
+                "cost_penalty", "cost_tiebreak", "reported_offset"):
         assert np.array_equal(u[key], r[key]), key
+    # the result tables' Expressions, compiled with the model, too
+    assert u["reported_keys"] == r["reported_keys"]
+    assert (u["reported"] != r["reported"]).nnz == 0, "reported Expressions differ"
 
 
 @st.composite
@@ -148,7 +155,26 @@ def test_shipped_price_and_portfolio_scenarios_update_the_baseline_in_place(base
     model = HighsModel(build_model(baseline), SolveOptions())
     model.update(new)
     assert model.m.data is new
+    assert model.recompiled == "parameters"  # only the rows that hold a Param
     assert_same_model(model, HighsModel(build_model(new), SolveOptions()))
+
+
+@pytest.mark.parametrize("inputs", [EXAMPLE, ROOT / "inputs" / "baseline"])
+def test_exactly_the_parametric_families_and_expressions_hold_a_mutable_param(inputs):
+    """An update recompiles only PARAMETRIC_FAMILIES' rows and PARAMETRIC_EXPRESSIONS: each
+    of them names a mutable Param, and nothing else in the model does."""
+    m = build_model(load(inputs))
+
+    def holds(expr: Any) -> bool:
+        return expr is not None and next(identify_mutable_parameters(expr), None) is not None
+
+    families = {c.local_name for c in m.component_objects(Constraint)
+                if any(holds(row.body) or holds(row.lower) or holds(row.upper)
+                       for row in c.values())}
+    assert families == set(PARAMETRIC_FAMILIES)
+    named = {e.local_name for e in m.component_objects(Expression)
+             if any(holds(x.expr) for x in e.values())}
+    assert named == set(PARAMETRIC_EXPRESSIONS)
 
 
 @pytest.mark.parametrize("scenario", ["myanmar-cutoff", "norra-karr-no-permit", "ntib"])

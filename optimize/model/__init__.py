@@ -77,6 +77,16 @@ CONSTRAINT_FAMILIES: tuple[Callable[[ConcreteModel], None], ...] = (
     total_budget,
 )
 
+#: The constraint families whose rows hold a mutable Param (prices, offers, demand,
+#: penalties, budgets): what an in-place parameter update recompiles
+#: (``optimize.solve.HighsModel.update``). tests/test_update.py checks that it is exactly
+#: the families whose rows name a mutable Param.
+PARAMETRIC_FAMILIES = ("demand_met", "offer_limit", "operating_support", "annual_budget",
+                       "total_budget")
+#: The Expressions that hold a mutable Param (checked likewise).
+PARAMETRIC_EXPRESSIONS = ("concentrate_value", "revenue", "cost", "penalty_musd_per_t",
+                          "penalty")
+
 #: The variables, in the column order the solver gets them.
 VARIABLES = ("fid", "conc", "oxide", "metal", "sell_oxide", "sell_metal", "buy", "make",
              "sell_magnet", "deliver", "short", "support", "fund")
@@ -109,4 +119,5 @@ def extensions(m: ConcreteModel) -> list[str]:
             if c.local_name not in m.built_components]
 
 
-__all__ = ["CONSTRAINT_FAMILIES", "DECLARATIONS", "VARIABLES", "build_model", "extensions"]
+__all__ = ["CONSTRAINT_FAMILIES", "DECLARATIONS", "PARAMETRIC_EXPRESSIONS", "PARAMETRIC_FAMILIES",
+           "VARIABLES", "build_model", "extensions"]
