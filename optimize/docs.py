@@ -59,7 +59,8 @@ their unit (`capacity_t`, `capex_musd`).
 
 Parameters a scenario may change without a rebuild are mutable ``Param``s: `price[c,i,y]`,
 `offer_usd_per_kg[b,y]`, `offer_max_t[b,y]`, `demand_t[p,y]`, `penalty_usd_per_kg[p]`,
-`annual_musd[g]`, `total_musd[g]` and `budget_scale` (a frontier's multiplier of every budget).
+`annual_musd[g]`, `total_musd[g]`, `stock_t[kind,name]` (a finite stock's total) and
+`budget_scale` (a frontier's multiplier of every budget).
 
 Derived quantities are Pyomo ``Expression``s, defined once and read by both the rules and the
 result tables: `on[f,y]` counts FIDs in operating life;
@@ -89,6 +90,11 @@ share_{m,e} price[oxide,e,y]`; `revenue[f,y]` and `cost[f,y]` at reference price
   funded (by a year, or in a year) or forbid it (`project_decisions`), so that `compare` can
   show what a project the optimum leaves out would cost. Without decisions the family has no
   rows.
+- **Finite stocks.** A mine's `total_t` (a reserve, a stockpile) and an offer's `total_t`
+  bound what it gives over the horizon (`stock_limit`), besides its yearly capacity or
+  `max_t`; nothing is valued after the horizon, so a stock left at the end is worth nothing
+  to the plan. A stockpile that runs down at a rate the plan does not control is better
+  kept as a `life_years`.
 - **Mines do not sell concentrate to the market**; concentrate only goes to separation.
 - **Demand before `required_from`** is not modelled (it may be met from any source).
 - **First fully covered year** (summary.json) is the first year from which every later
@@ -128,6 +134,7 @@ the model or the solver) and runs on every shipped input and on random tiny inst
 - every balance closes within 1e-6 (relative) at every facility, element, provenance and year;
 - every delivered magnet traces back, flow by flow, to mines and offers outside covered
   countries;
+- no mine or offer with a `total_t` gives more than it over the horizon;
 - budgets and eligibility hold for every funding program and year;
 - the objective recomputed from `finance.csv`, `deliveries.csv` and `plan.csv` equals the
   reported one;

@@ -273,6 +273,16 @@ class RunChecker:
             bought = sum(v for (s, *_rest, yy), v in self.out_by.items() if s == b and yy == y)
             if not at_most(bought, offer.max_t):
                 self.fail(f"offer_limit {b} {y}: {bought} > {offer.max_t}")
+        self.check_stocks()
+
+    def check_stocks(self) -> None:
+        """stock_limit: a mine or offer with total_t gives at most that over the horizon."""
+        for (kind, name), total in self.data.stocks.items():
+            commodity = "concentrate" if kind == "mine" else None
+            drawn = sum(v for (s, c, *_rest), v in self.out_by.items()
+                        if s == name and (commodity is None or c == commodity))
+            if not at_most(drawn, total):
+                self.fail(f"stock_limit {kind} {name}: {drawn} t over the horizon > {total}")
 
     # -- money ---------------------------------------------------------------------------
     def price(self, commodity: str, item: str, y: int) -> float:

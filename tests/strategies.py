@@ -127,4 +127,13 @@ def instances(draw: Any, with_funding: bool | None = None) -> Instance:
     settings = dict(start_year=START, end_year=end,
                     discount_rate=draw(st.sampled_from([0.0, 0.03, 0.08])), currency_year=2025,
                     solver=dict(time_limit_s=60.0, mip_gap=0.0, threads=1))
+    # Finite stocks (stock_limit): a mine's reserve or an offer's total over the horizon,
+    # drawn last so that the draws above stay as they were.
+    mine_total = draw(st.one_of(st.none(), st.integers(0, 300)))
+    if mine_total is not None:
+        facilities[0]["total_t"] = mine_total
+    offer_total = draw(st.one_of(st.none(), st.integers(0, 6)))
+    if offer_total is not None:
+        for row in tables.get("offers", []):
+            row["total_t"] = offer_total
     return Instance(settings, tables)

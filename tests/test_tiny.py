@@ -176,3 +176,45 @@ def test_existing_facility_with_a_life_stops(solve_checked):
     assert r.summary["objective_musd"] == pytest.approx(30.0, abs=1e-6)
     cap = r.tables["capacity"]
     assert set(cap[cap.facility == "mine"].year) == {2030}
+
+
+def test_a_finite_mine_stock_moves_the_fid(solve_checked):
+    # As the single chain (10 t/yr of magnets at 0.25 kg Nd a kg: 2.5 t of Nd a year), but
+    # the mine holds only 2.5 t TREO (all Nd) over the horizon: one year's worth.
+    #   FID 2030 (output 2031, 2032): capex 3 + short 2030 (10) + short one more year (10)
+    #     - salvage 2.4 = 20.6;
+    #   FID 2031 (output 2032): 3 + 20 - 3 * 9/10 = 20.3;  no FID: 30.
+    # Optimum 20.3, FID 2031: with one year of stock, building later saves salvage.
+    inst = single_chain()
+    inst.row("facilities", facility="mine")["total_t"] = 2.5
+    r = solve_checked(inst)
+    assert funded(r) == {"line": 2031}
+    assert r.summary["objective_musd"] == pytest.approx(20.3, abs=1e-6)
+    flows = r.tables["flows"]
+    assert flows[flows.source == "mine"].tonnes.sum() == pytest.approx(2.5)
+    # 3.75 t: one and a half years. FID 2030: 3 + 10 + 5 (1.25 t Nd = 5 t of magnets short)
+    #   - 2.4 = 15.6; FID 2031 is still 20.3: FID 2030 at 15.6.
+    inst.row("facilities", facility="mine")["total_t"] = 3.75
+    r = solve_checked(inst)
+    assert funded(r) == {"line": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(15.6, abs=1e-6)
+    # 5 t (two years) or more: the stock does not bind, the single chain's 10.6.
+    inst.row("facilities", facility="mine")["total_t"] = 5
+    assert solve_checked(inst).summary["objective_musd"] == pytest.approx(10.6, abs=1e-6)
+
+
+def test_a_finite_offer_is_shared_between_years(solve_checked):
+    # The mine has no capacity; Nd oxide comes from an offer at 0 USD/kg, up to 10 t a year
+    # but 2.5 t over the horizon in all (offer total_t): the same arithmetic as the finite
+    # mine, optimum 20.3 with FID 2031, and 2.5 t bought in 2032 only.
+    inst = single_chain()
+    inst.row("facilities", facility="mine")["capacity_t"] = 0
+    inst.tables["offers"] = [dict(offer="stock", year=y, commodity="oxide", item="Nd",
+                                  provenance="clean", max_t=10, usd_per_kg=0, total_t=2.5,
+                                  source="test") for y in range(2030, 2033)]
+    r = solve_checked(inst)
+    assert funded(r) == {"line": 2031}
+    assert r.summary["objective_musd"] == pytest.approx(20.3, abs=1e-6)
+    flows = r.tables["flows"]
+    bought = flows[flows.source == "stock"]
+    assert bought.tonnes.sum() == pytest.approx(2.5) and set(bought.year) == {2032}

@@ -112,6 +112,9 @@ class _Checker:
                     and r["online_year"] > self.end:
                 self.add(t, line, "online_year",
                          f"year {r['online_year']} is after the horizon's end {self.end}")
+            if r.get("total_t") is not None and r["stage"] not in ("mine", None):
+                self.add(t, line, "total_t", f"only a mine has a total_t (a reserve or a "
+                                             f"stockpile); {r['facility']!r} is a {r['stage']}")
             req = r.get("requires")
             if req is not None and self.reference(t, line, "requires", req, self.facilities,
                                                   "facility"):
@@ -221,9 +224,19 @@ class _Checker:
 
     def offers(self) -> None:
         t = self.inputs["offers"]
+        totals: dict[str, tuple[int, Any]] = {}
         for line, r in t:
             self.reference(t, line, "item", r["item"], self.elements, "element")
             self.in_horizon(t, line, "year", r["year"])
+            if r["offer"] is None:
+                continue
+            first = totals.setdefault(r["offer"], (line, r.get("total_t")))
+            if first[1] != r.get("total_t"):
+                shown = "blank" if r.get("total_t") is None else f"{r['total_t']:g}"
+                was = "blank" if first[1] is None else f"{first[1]:g}"
+                self.add(t, line, "total_t", f"offer {r['offer']!r} has total_t {shown} here "
+                                             f"but {was} at row {first[0]}: a total over the "
+                                             "horizon is the same on every row of an offer")
 
     def funding(self) -> None:
         t = self.inputs["funding"]
@@ -258,7 +271,7 @@ def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> Model
             ramp=tuple(r["ramp"]), capex_musd=r["capex_musd"], public_share=r["public_share"],
             life_years=r["life_years"] or 10_000, fixed_om_musd=r["fixed_om_musd"],
             variable_usd_per_kg=r["variable_usd_per_kg"], payability=r["payability"] or 0.0,
-            yield_=r["yield"] or 1.0, requires=r["requires"],
+            yield_=r["yield"] or 1.0, requires=r["requires"], total_t=r["total_t"],
         )
     grades: dict[str, dict[str, float]] = defaultdict(dict)
     for _, r in inputs["grades"]:
@@ -313,7 +326,7 @@ def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> Model
         prices=frozen(prices),
         offers=frozen({(r["offer"], r["year"]): Offer(r["offer"], r["year"], r["commodity"],
                                                       r["item"], r["provenance"], r["max_t"],
-                                                      r["usd_per_kg"])
+                                                      r["usd_per_kg"], r["total_t"])
                        for _, r in inputs["offers"]}),
         funding=frozen(funding) if funding is not None else None,
         links=frozen({k: tuple(v) for k, v in links.items()}),

@@ -32,6 +32,7 @@ class Facility:
     payability: float = 0.0
     yield_: float = 1.0
     requires: str | None = None
+    total_t: float | None = None
 
     def existing_in_service(self, year: int) -> bool:
         """Return whether an existing facility has capacity in ``year`` (online, within life)."""
@@ -73,6 +74,7 @@ class Offer:
     provenance: str
     max_t: float
     usd_per_kg: float
+    total_t: float | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,22 @@ class ModelData:
             (mine, y): self.facilities[mine].payability
             * sum(share * self.prices[("oxide", e, y)] for e, share in pairs)
             for mine, pairs in self.mine_assays.items() for y in self.years})
+
+    @cached_property
+    def stocks(self) -> Mapping[tuple[str, str], float]:
+        """Return the finite stocks: ``("mine", m)`` and ``("offer", b)`` -> total t.
+
+        A mine's ``total_t`` (t TREO shipped over the horizon) and an offer's ``total_t``
+        (t bought over the horizon); mines and offers without one are not listed.
+        """
+        out: dict[tuple[str, str], float] = {}
+        for f, fac in self.facilities.items():
+            if fac.stage == "mine" and fac.total_t is not None:
+                out[("mine", f)] = fac.total_t
+        for (b, _y), offer in self.offers.items():
+            if offer.total_t is not None:
+                out[("offer", b)] = offer.total_t
+        return frozen(out)
 
     def stage(self, stage: str) -> list[str]:
         """Return the names of the facilities of a stage, in input order."""

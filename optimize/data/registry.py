@@ -26,6 +26,8 @@ MAX_USD_PER_KG = 1e7
 #: Units built in a year (1e9) and kg of magnet in a unit (1e6 kg, a thousand tonnes).
 MAX_UNITS = 1e9
 MAX_KG_PER_UNIT = 1e6
+#: A finite stock over the horizon (t): a hundred years of the largest capacity.
+MAX_TOTAL_T = 1e9
 
 #: What is read at all: regular files only (not folders, devices, pipes), at most this
 #: many bytes per CSV table and per TOML file, this many characters in a row of a table,
@@ -186,6 +188,9 @@ FACILITIES = Table(
         Column("life_years", "int", "yr", "Operating years after first output (candidates: "
                "required; existing: optional, e.g. a stockpile that runs out).",
                required=False, required_when=("status", "candidate"), lower=1, upper=100),
+        Column("total_t", "float", "t", "Mine: most concentrate (t TREO) it ships over the "
+               "horizon, all years together (a reserve, a stockpile); blank: no limit but "
+               "its yearly capacity.", required=False, lower=0, upper=MAX_TOTAL_T),
         Column("fixed_om_musd", "float", "MUSD/yr", "Candidate: fixed costs per operating year.",
                required=False, default=0.0, lower=0, upper=MAX_MUSD),
         Column("variable_usd_per_kg", "float", "USD/kg",
@@ -329,6 +334,9 @@ OFFERS = Table(
         Column("max_t", "float", "t/yr", "Most that can be bought that year.", lower=0,
                upper=MAX_CAPACITY_T),
         Column("usd_per_kg", "float", "USD/kg", "Price.", lower=0, upper=MAX_USD_PER_KG),
+        Column("total_t", "float", "t", "Most that can be bought from this offer over the "
+               "horizon, all years together (a stockpile); blank: no limit but max_t. The same "
+               "on every row of the offer.", required=False, lower=0, upper=MAX_TOTAL_T),
         SOURCE,
         NOTES,
     ),

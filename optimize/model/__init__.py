@@ -36,6 +36,7 @@ from optimize.model.capacity import (
     metal_capacity,
     mine_capacity,
     separation_capacity,
+    stock_limit,
 )
 from optimize.model.demand import demand_met, offer_limit
 from optimize.model.finance import objective, operating_support
@@ -71,6 +72,7 @@ CONSTRAINT_FAMILIES: tuple[Callable[[ConcreteModel], None], ...] = (
     magnet_use,
     demand_met,
     offer_limit,
+    stock_limit,
     operating_support,
     funding_balance,
     annual_budget,
@@ -81,8 +83,8 @@ CONSTRAINT_FAMILIES: tuple[Callable[[ConcreteModel], None], ...] = (
 #: penalties, budgets): what an in-place parameter update recompiles
 #: (``optimize.solve.HighsModel.update``). tests/test_update.py checks that it is exactly
 #: the families whose rows name a mutable Param.
-PARAMETRIC_FAMILIES = ("demand_met", "offer_limit", "operating_support", "annual_budget",
-                       "total_budget")
+PARAMETRIC_FAMILIES = ("demand_met", "offer_limit", "stock_limit", "operating_support",
+                       "annual_budget", "total_budget")
 #: The Expressions that hold a mutable Param (checked likewise).
 PARAMETRIC_EXPRESSIONS = ("concentrate_value", "revenue", "cost", "penalty_musd_per_t",
                           "penalty")
