@@ -21,6 +21,12 @@ CHANGES
   Sizes grow with the new facilities (baseline 15422/552/9096 -> 17747/588/10053). New
   scenario prices-2025 (2025's prices on the 2026 chain): 222, Donald 2034. Objectives of
   0 are compared with an absolute tolerance of 1e-6 besides the relative one.
+- 2026-12-01: finite stocks (issue 13, item 2): the Eneabba stockpile is 108,000 t TREO
+  (its old 9 years x 12,000 t/yr) without a life, and Browns Range, Nolans and Norra Kärr
+  carry their reserves. The plan now draws the stockpile at the rate it needs, so it lasts
+  the horizon: Donald is no longer funded in prices-2025 (222 -> 151) or china-dumping
+  (230 -> 155), and myanmar-cutoff falls 172 -> 134. Every model gains one stock_limit row
+  per stock and 40 variables (the stockpile's concentrate arcs in 2036-2045).
 """
 
 from __future__ import annotations
@@ -36,17 +42,17 @@ from shipped import SHIPPED, solve_to
 EXPECTED = {
     "example": (788.4680386019505, {"heavy-hardrock-mine": 2027, "heavy-separation-new": 2028,
                                     "ndfeb-line": 2028}, 1842, 58, 1529),
-    "baseline": (0.0, {}, 17747, 588, 10053),
-    "msp": (0.0, {}, 17747, 588, 10053),
-    "china-dumping": (230.28421569034748, {"donald": 2034}, 17747, 588, 10053),
-    "crs-upper": (0.0, {}, 19007, 588, 10186),
-    "myanmar-cutoff": (172.28484909723, {}, 15747, 588, 8875),
-    "norra-karr-no-permit": (0.0, {}, 17479, 570, 10004),
-    "strange-lake-delay": (0.0, {}, 17635, 578, 9988),
-    "ntib": (0.0, {}, 17118, 588, 9867),
-    "us-alone": (0.0, {}, 17006, 588, 9850),
-    "strange-lake-anyway": (555.5662089047294, {"strange-lake": 2030}, 17747, 588, 10054),
-    "prices-2025": (221.9795406564008, {"donald": 2034}, 17747, 588, 10053),
+    "baseline": (0.0, {}, 17787, 588, 10087),
+    "msp": (0.0, {}, 17787, 588, 10087),
+    "china-dumping": (155.40086975914454, {}, 17787, 588, 10087),
+    "crs-upper": (0.0, {}, 19047, 588, 10220),
+    "myanmar-cutoff": (134.23634022864945, {}, 15787, 588, 8909),
+    "norra-karr-no-permit": (0.0, {}, 17519, 570, 10037),
+    "strange-lake-delay": (0.0, {}, 17675, 578, 10022),
+    "ntib": (0.0, {}, 17148, 588, 9901),
+    "us-alone": (0.0, {}, 17036, 588, 9884),
+    "strange-lake-anyway": (555.5662089047294, {"strange-lake": 2030}, 17787, 588, 10088),
+    "prices-2025": (151.08567183918257, {}, 17787, 588, 10087),
 }
 
 
