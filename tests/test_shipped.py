@@ -26,7 +26,8 @@ CHANGES
   carry their reserves. The plan now draws the stockpile at the rate it needs, so it lasts
   the horizon: Donald is no longer funded in prices-2025 (222 -> 151) or china-dumping
   (230 -> 155), and myanmar-cutoff falls 172 -> 134. Every model gains one stock_limit row
-  per stock and 40 variables (the stockpile's concentrate arcs in 2036-2045).
+  per stock (four in the baseline) and the stockpile's variables and rows in 2036-2045
+  (+40 variables, +34 rows).
 """
 
 from __future__ import annotations
