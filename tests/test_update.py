@@ -181,6 +181,11 @@ def with_every_feature(folder: Path) -> Path:
             w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
             w.writeheader()
             w.writerows(rows)
+    (folder / "deals.csv").write_text(
+        "deal,kind,program,facility,commodity,item,usd_per_kg,share,musd,first_year,last_year,"
+        "source\n"
+        "nd-floor,floor,US-DoD,light-separation,oxide,Nd,110,0.5,,2026,2035,test\n"
+        "grant,grant,US-DoD,metal-plant,,,,,10,2026,2028,test\n")
     return folder
 
 

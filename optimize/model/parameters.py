@@ -14,6 +14,7 @@ model to it (the solver then gets the recompiled model: see ``optimize.solve``).
 | funding.csv ``annual_musd`` | ``annual_musd[g]`` | ``annual_budget`` |
 | funding.csv ``total_musd`` | ``total_musd[g]`` | ``total_budget`` |
 | facilities.csv, offers.csv ``total_t`` | ``stock_t[kind,name]`` | ``stock_limit`` |
+| prices.csv with deals.csv floors | ``floor_top_up[d,y]`` | ``floor_payment`` |
 
 What stays structural: a demand that becomes zero or positive (a year gains or loses its
 ``short`` variable) and a total budget or a finite stock that appears or goes. ``structure``
@@ -77,7 +78,19 @@ def parameter_values(data: ModelData, ix: Index) -> dict[str, dict[Any, float]]:
         "total_musd": {g: prog.total_musd for g, prog in funding.items()
                        if prog.total_musd is not None},
         "stock_t": dict(data.stocks),
+        "floor_top_up": floor_top_up(data, ix),
     }
+
+
+def floor_top_up(data: ModelData, ix: Index) -> dict[Any, float]:
+    """Return ``max(0, floor - price)`` (USD/kg) of every floor deal and year in force."""
+    deals = {d.name: d for d in data.deals}
+    out = {}
+    for d, y in ix.floor:
+        deal = deals[d]
+        assert deal.commodity is not None and deal.item is not None
+        out[(d, y)] = max(0.0, deal.usd_per_kg - data.prices[(deal.commodity, deal.item, y)])
+    return out
 
 
 def set_parameters(m: ConcreteModel, data: ModelData) -> None:
