@@ -28,6 +28,15 @@ CHANGES
   (230 -> 155), and myanmar-cutoff falls 172 -> 134. Every model gains one stock_limit row
   per stock (four in the baseline) and the stockpile's variables and rows in 2036-2045
   (+40 variables, +34 rows).
+- 2026-12-01: deals in force and committed projects (issue 13, item 3): the DoD-MP NdPr
+  floor (US-DoD, 110 USD/kg, 2026-2034) and the JARE-Lynas floor (JP-JOGMEC, 110 USD/kg on
+  half of Lynas Malaysia's NdPr, 2026-2038) in deals.csv; nine financed projects committed
+  instead of existing, Vulcan Elements from 2027 with a ramp. Floors are income to the
+  plant and committed subsidy apart from the objective: china-dumping 155 -> 66,
+  prices-2025 151 -> 53, myanmar-cutoff 134 -> 129; the others stay 0 (strange-lake-anyway
+  556). Each floor deal-year adds a floor_paid variable and a floor_payment row, and
+  budget rows for JP-JOGMEC's floor years. New scenario lynas-texas-cancelled (Lynas Texas
+  never funded): 0, as the baseline.
 """
 
 from __future__ import annotations
@@ -43,17 +52,18 @@ from shipped import SHIPPED, solve_to
 EXPECTED = {
     "example": (788.4680386019505, {"heavy-hardrock-mine": 2027, "heavy-separation-new": 2028,
                                     "ndfeb-line": 2028}, 1842, 58, 1529),
-    "baseline": (0.0, {}, 17787, 588, 10087),
-    "msp": (0.0, {}, 17787, 588, 10087),
-    "china-dumping": (155.40086975914454, {}, 17787, 588, 10087),
-    "crs-upper": (0.0, {}, 19047, 588, 10220),
-    "myanmar-cutoff": (134.23634022864945, {}, 15787, 588, 8909),
-    "norra-karr-no-permit": (0.0, {}, 17519, 570, 10037),
-    "strange-lake-delay": (0.0, {}, 17675, 578, 10022),
-    "ntib": (0.0, {}, 17148, 588, 9901),
-    "us-alone": (0.0, {}, 17036, 588, 9884),
-    "strange-lake-anyway": (555.5662089047294, {"strange-lake": 2030}, 17787, 588, 10088),
-    "prices-2025": (151.08567183918257, {}, 17787, 588, 10087),
+    "baseline": (0.0, {}, 17855, 588, 10148),
+    "msp": (0.0, {}, 17855, 588, 10148),
+    "china-dumping": (66.34230842806255, {}, 17855, 588, 10148),
+    "crs-upper": (0.0, {}, 19120, 588, 10281),
+    "myanmar-cutoff": (129.4974525660104, {}, 15849, 588, 8966),
+    "norra-karr-no-permit": (0.0, {}, 17587, 570, 10098),
+    "strange-lake-delay": (0.0, {}, 17743, 578, 10083),
+    "ntib": (0.0, {}, 17216, 588, 9962),
+    "us-alone": (0.0, {}, 17104, 588, 9945),
+    "strange-lake-anyway": (555.5662089047294, {"strange-lake": 2030}, 17855, 588, 10149),
+    "prices-2025": (53.305565754530114, {}, 17855, 588, 10148),
+    "lynas-texas-cancelled": (0.0, {}, 17855, 588, 10149),
 }
 
 
