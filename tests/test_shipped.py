@@ -120,9 +120,16 @@ def test_readme_baseline_claims(shipped_runs):
     heavy_oxide = made[(made.commodity == "oxide") & (made.provenance == "clean")
                        & made.item.isin(["Dy", "Tb"]) & (made.target != "market")
                        & (made.tonnes > 1e-6)]
-    assert set(heavy_oxide[heavy_oxide.year <= 2035].source) == {"iluka-eneabba",
-                                                                   "lynas-malaysia"}
-    assert set(heavy_oxide[heavy_oxide.year > 2035].source) == {"lynas-malaysia"}
+    assert set(heavy_oxide.source) == {"iluka-eneabba", "lynas-malaysia"}
+    assert heavy_oxide.year.max() == 2045 and set(heavy_oxide[heavy_oxide.year == 2045].source) \
+        == {"iluka-eneabba", "lynas-malaysia"}
+    stockpile = flows[flows.source == "eneabba-stockpile"].tonnes.sum()
+    assert 17_000 < stockpile < 18_000  # of 108,000 t
+    assert not (flows.source == "mp-separation").any()
+    assert round(summary["committed_npv_musd"]) == 40
+    assert {g: round(v) for g, v in summary["committed_by_funding_program_musd"].items()} == \
+        {"JP-JOGMEC": 48, "US-DoD": 0}
+    assert round(finance.groupby("facility").committed_musd.sum()["lynas-malaysia"]) == 48
     metal = made[(made.commodity == "metal") & (made.provenance == "clean")
                  & (made.tonnes > 1e-6)]
     assert set(metal[metal.item == "Sm"].source) == {"lcm-ellesmere-port"}
@@ -151,24 +158,28 @@ def test_readme_strange_lake_anyway_claims(shipped_runs):
 
 
 def test_readme_prices_2025_claims(shipped_runs):
-    """README.md's prices-2025 row: who needs support again and who pays."""
+    """README.md's prices-2025 row: who needs support again, who pays, what the floors pay."""
     import pandas as pd
 
-    out, _ = shipped_runs["prices-2025"]
+    out, summary = shipped_runs["prices-2025"]
     support = pd.read_csv(out / "finance.csv").groupby("facility").support_musd.sum().round(0)
-    assert support[["lynas-malaysia", "iluka-eneabba", "donald"]].tolist() == [112, 42, 100]
-    plan = pd.read_csv(out / "plan.csv").set_index("facility")
-    assert round(plan.loc["donald", "public_capex_musd"]) == 95
-    paid = pd.read_csv(out / "funding.csv").groupby("program").musd.sum().round(0).to_dict()
-    assert (paid["US-DoD"], paid["AU-CMF"], paid["JP-JOGMEC"]) == (104, 137, 112)
+    assert support[["lynas-malaysia", "iluka-eneabba"]].tolist() == [41, 40]
+    assert summary["funded"] == []
+    fund = pd.read_csv(out / "funding.csv")
+    new = fund[fund.covers != "committed"].groupby("program").musd.sum().round(0).to_dict()
+    assert (new["US-DoD"], new["JP-JOGMEC"]) == (40, 41)
+    assert round(summary["committed_npv_musd"]) == 1024
+    assert round(summary["committed_by_funding_program_musd"]["JP-JOGMEC"]) == 1209
+    assert round(fund[fund.program == "JP-JOGMEC"].musd.sum()) == 1250  # its total budget
 
 
-@pytest.mark.parametrize("name, subsidy", [("us-alone", 0), ("ntib", 0),
-                                           ("china-dumping", 230), ("crs-upper", 0),
-                                           ("myanmar-cutoff", 172), ("strange-lake-delay", 0),
-                                           ("norra-karr-no-permit", 0), ("msp", 0),
-                                           ("strange-lake-anyway", 556), ("prices-2025", 222)])
-def test_readme_scenario_table(shipped_runs, name, subsidy):
+@pytest.mark.parametrize("name, subsidy, committed", [
+    ("us-alone", 0, 693), ("ntib", 0, 693), ("china-dumping", 66, 1016), ("crs-upper", 0, 54),
+    ("myanmar-cutoff", 129, 40), ("strange-lake-delay", 0, 40), ("norra-karr-no-permit", 0, 40),
+    ("msp", 0, 40), ("strange-lake-anyway", 556, 40), ("prices-2025", 53, 1024),
+    ("lynas-texas-cancelled", 0, 40)])
+def test_readme_scenario_table(shipped_runs, name, subsidy, committed):
     _, summary = shipped_runs[name]
     assert round(summary["subsidy_npv_musd"]) == subsidy
+    assert round(summary["committed_npv_musd"]) == committed
     assert set(summary["first_full_coverage_year"].values()) == {2027}
