@@ -95,10 +95,15 @@ def parameter_changes(draw: Any) -> tuple[Instance, Instance]:
     for row in new.tables["programs"]:
         row["penalty_usd_per_kg"] = draw(st.sampled_from([300, 5000, 20000]))
         row["kg_per_unit"] = draw(st.sampled_from([500, 1000, 1500]))
+    grants = any(d["kind"] == "grant" for d in new.tables.get("deals", []))
     for row in new.tables.get("funding", []):
         row["annual_musd"] = round(row["annual_musd"] * draw(factor), 1)
         if row.get("total_musd") is not None:
             row["total_musd"] = round(row["total_musd"] * draw(factor), 1)
+        if grants:  # budgets stay above the grants in force (at most 1 a year, 3 in all)
+            row["annual_musd"] = max(row["annual_musd"], 1.0)
+            if row.get("total_musd") is not None:
+                row["total_musd"] = max(row["total_musd"], 3.0)
     return inst, new
 
 
