@@ -53,13 +53,15 @@ The model is one Pyomo ``ConcreteModel`` (``optimize.model.build_model``). Names
 follow the design: index sets are Pyomo ``Set``s named by what they hold (``fid_years``,
 ``conc_arcs``, ``program_years``, ...), variables are named after what they decide (`fid`,
 `conc`, `oxide`, `metal`, `make`, `deliver`, `sell_oxide`, `sell_metal`, `sell_magnet`, `buy`,
-`short`, `support`, `fund[g,f,y,c]` with `c` in capex/operating), and each constraint family
-is a function and a ``Constraint`` component (``m.<name>``) of the same name. Columns carry
-their unit (`capacity_t`, `capex_musd`).
+`short`, `support`, `fund[g,f,y,c]` with `c` in capex/operating, `floor_paid[d,y]`), and
+each constraint family is a function and a ``Constraint`` component (``m.<name>``) of the
+same name. Columns carry their unit (`capacity_t`, `capex_musd`).
 
 Parameters a scenario may change without a rebuild are mutable ``Param``s: `price[c,i,y]`,
 `offer_usd_per_kg[b,y]`, `offer_max_t[b,y]`, `demand_t[p,y]`, `penalty_usd_per_kg[p]`,
-`annual_musd[g]`, `total_musd[g]` and `budget_scale` (a frontier's multiplier of every budget).
+`annual_musd[g]`, `total_musd[g]`, `stock_t[kind,name]` (a finite stock's total),
+`floor_top_up[d,y]` (a floor less the reference price, if positive) and `budget_scale` (a
+frontier's multiplier of every budget).
 
 Derived quantities are Pyomo ``Expression``s, defined once and read by both the rules and the
 result tables: `on[f,y]` counts FIDs in operating life;
@@ -89,6 +91,24 @@ share_{m,e} price[oxide,e,y]`; `revenue[f,y]` and `cost[f,y]` at reference price
   funded (by a year, or in a year) or forbid it (`project_decisions`), so that `compare` can
   show what a project the optimum leaves out would cost. Without decisions the family has no
   rows.
+- **Finite stocks.** A mine's `total_t` (a reserve, a stockpile) and an offer's `total_t`
+  bound what it gives over the horizon (`stock_limit`), besides its yearly capacity or
+  `max_t`; nothing is valued after the horizon, so a stock left at the end is worth nothing
+  to the plan. A stockpile that runs down at a rate the plan does not control is better
+  kept as a `life_years`.
+- **Committed projects.** A facility past its FID (`status` committed) is like an existing
+  one, its capex sunk and outside the plan, but ramps up from its `online_year` by its
+  `ramp`.
+- **Deals in force** (`deals.csv`) are not the plan's to decide. A floor pays its facility
+  the gap between the floor and the reference price on its sales (`floor_payment`); a grant
+  pays a fixed sum a year. Both are committed subsidy: a floor's payment is income in
+  `operating_support`, both count against the payer's budgets (a frontier scales what is
+  left of a budget after its grants), and both are reported apart (`finance.csv`
+  `committed_musd`, `funding.csv` rows with `covers` committed, `committed_npv_musd` in
+  `summary.json`). The objective minimises the new subsidy only, so a floor lowers what the
+  plan must add; among equally cheap plans the tie-break takes the least floor payment, so
+  the committed figure is what the plan's flows need, not what a plant's commercial sales
+  outside the plan would draw.
 - **Mines do not sell concentrate to the market**; concentrate only goes to separation.
 - **Demand before `required_from`** is not modelled (it may be met from any source).
 - **First fully covered year** (summary.json) is the first year from which every later
@@ -128,7 +148,12 @@ the model or the solver) and runs on every shipped input and on random tiny inst
 - every balance closes within 1e-6 (relative) at every facility, element, provenance and year;
 - every delivered magnet traces back, flow by flow, to mines and offers outside covered
   countries;
-- budgets and eligibility hold for every funding program and year;
+- no mine or offer with a `total_t` gives more than it over the horizon;
+- budgets and eligibility hold for every funding program and year, deals in force counted;
+- a committed facility's capacity follows its ramp from `online_year`; what each floor in
+  force pays equals its share of the gap to the reference price times what its facility
+  sold, new support covers only the loss left after it, and the committed subsidy in
+  `summary.json` is that of `finance.csv`;
 - the objective recomputed from `finance.csv`, `deliveries.csv` and `plan.csv` equals the
   reported one;
 - more budget never costs more; removing a candidate never costs less; more demand never
@@ -167,7 +192,7 @@ def _required(c: Column) -> str:
     if c.required:
         return "yes"
     if c.required_when:
-        return f"when {c.required_when[0]} = {c.required_when[1]}"
+        return f"when {c.required_when[0]} = {' or '.join(c.required_values)}"
     if c.default is not None:
         d = c.default
         return f"no (default {';'.join(map(str, d)) if isinstance(d, tuple) else d})"

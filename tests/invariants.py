@@ -84,7 +84,8 @@ class RunChecker:
         fac = self.data.facilities[f]
         if not fac.candidate:
             in_service = fac.online_year <= y < fac.online_year + fac.life_years
-            return fac.capacity_t * fac.available_share if in_service else 0.0
+            ramp = ramp_share(fac, y - fac.online_year) if fac.status == "committed" else 1.0
+            return fac.capacity_t * fac.available_share * ramp if in_service else 0.0
         fid = self.fid[f]
         if fid is None:
             return 0.0
@@ -273,6 +274,16 @@ class RunChecker:
             bought = sum(v for (s, *_rest, yy), v in self.out_by.items() if s == b and yy == y)
             if not at_most(bought, offer.max_t):
                 self.fail(f"offer_limit {b} {y}: {bought} > {offer.max_t}")
+        self.check_stocks()
+
+    def check_stocks(self) -> None:
+        """stock_limit: a mine or offer with total_t gives at most that over the horizon."""
+        for (kind, name), total in self.data.stocks.items():
+            commodity = "concentrate" if kind == "mine" else None
+            drawn = sum(v for (s, c, *_rest), v in self.out_by.items()
+                        if s == name and (commodity is None or c == commodity))
+            if not at_most(drawn, total):
+                self.fail(f"stock_limit {kind} {name}: {drawn} t over the horizon > {total}")
 
     # -- money ---------------------------------------------------------------------------
     def price(self, commodity: str, item: str, y: int) -> float:
@@ -320,6 +331,22 @@ class RunChecker:
             return 0.0
         return fac.public_share * fac.capex_musd / fac.lead_years
 
+    def floor_paid(self, f: str, y: int) -> dict[str, float]:
+        """Recompute what each floor in force pays ``f`` in ``y`` (MUSD), from the flows.
+
+        floor_payment: share x max(0, floor - price) x what f sells of the item, every
+        provenance and destination (the next stage, a pool, the market, programs).
+        """
+        out = {}
+        for d in self.data.deals:
+            if d.kind != "floor" or d.facility != f or not d.pays_in(y):
+                continue
+            sold = sum(t for (src, _tgt, c, item, _p, yy), t in self.arc.items()
+                       if src == f and yy == y and c == d.commodity and item == d.item)
+            top_up = max(0.0, d.usd_per_kg - self.price(d.commodity, d.item, y))
+            out[d.name] = 1e-3 * d.share * top_up * sold
+        return out
+
     def check_finance(self) -> None:
         data = self.data
         fin = {(r.facility, r.year): r for r in self.t["finance"].itertuples()}
@@ -327,28 +354,44 @@ class RunChecker:
             for y in data.years:
                 rev, cost = self.revenue_cost(f, y)
                 capex = self.capex_outlay(f, y)
+                floors = sum(self.floor_paid(f, y).values())
+                committed = floors + data.grants_musd(facility=f, year=y)
                 row = fin.get((f, y))
                 got = (row.revenue_musd, row.cost_musd, row.capex_outlay_musd,
-                       row.support_musd) if row is not None else (0.0, 0.0, 0.0, 0.0)
+                       row.support_musd, row.committed_musd) if row is not None \
+                    else (0.0, 0.0, 0.0, 0.0, 0.0)
                 if not (close(got[0], rev) and close(got[1], cost) and close(got[2], capex)):
                     self.fail(f"finance {f} {y}: (revenue, cost, capex) {got[:3]} != "
                               f"recomputed {(rev, cost, capex)}")
+                if not close(got[4], committed):
+                    self.fail(f"finance {f} {y}: committed_musd {got[4]} != deals in force "
+                              f"{committed}")
                 support = got[3]
-                if support < -1e-9 or not at_most(cost - rev, support):
-                    self.fail(f"operating_support {f} {y}: support {support} < loss {cost - rev}")
+                loss = cost - rev - floors
+                if support < -1e-9 or not at_most(loss, support):
+                    self.fail(f"operating_support {f} {y}: support {support} < loss {loss} "
+                              "(after floors in force)")
 
     def check_funding(self) -> None:
         data = self.data
         fund = self.t["funding"]
         fin = {(r.facility, r.year): r for r in self.t["finance"].itertuples()}
         if data.funding is None:
-            if len(fund):
-                self.fail("funding.csv has rows but no funding programs were given")
+            if (fund.covers != "committed").any():
+                self.fail("funding.csv has rows of new money but no funding programs were given")
+            committed = fund.groupby(["facility", "year"]).musd.sum()
+            for (f, y), row in fin.items():
+                if not close(row.committed_musd, float(committed.get((f, y), 0.0))):
+                    self.fail(f"{f} {y}: committed_musd {row.committed_musd} != funding.csv's")
             return
         paid = defaultdict(float)
+        payers = {(d.program, d.facility) for d in data.deals}
         for r in fund.itertuples():
             g = data.funding.get(r.program)
-            if g is None or not g.eligible(data.facilities[r.facility], r.year, r.covers):
+            if r.covers == "committed":  # deals in force: their payer, not eligibility
+                if (r.program, r.facility) not in payers:
+                    self.fail(f"{r.program} pays {r.facility} under no deal in force")
+            elif g is None or not g.eligible(data.facilities[r.facility], r.year, r.covers):
                 self.fail(f"{r.program} pays {r.covers} of {r.facility} in {r.year}: not eligible")
             paid[(r.facility, r.year, r.covers)] += r.musd
         for (f, y), row in fin.items():
@@ -358,6 +401,9 @@ class RunChecker:
             if not close(row.support_musd, paid[(f, y, "operating")]):
                 self.fail(f"funding_balance {f} {y} operating: {row.support_musd} != "
                           f"{paid[(f, y, 'operating')]}")
+            if not close(row.committed_musd, paid[(f, y, "committed")]):
+                self.fail(f"{f} {y}: committed_musd {row.committed_musd} != funding.csv's "
+                          f"committed {paid[(f, y, 'committed')]}")
         for g, prog in data.funding.items():
             mine = fund[fund.program == g]
             for y, total in mine.groupby("year").musd.sum().items():
@@ -389,6 +435,10 @@ class RunChecker:
             self.fail(f"penalty NPV {s['penalty_npv_musd']} != recomputed {penalty}")
         if not close(subsidy + penalty, s["objective_musd"]):
             self.fail(f"objective {s['objective_musd']} != recomputed {subsidy + penalty}")
+        if data.deals:  # committed subsidy: reported apart, not in the objective
+            committed = sum(data.discount(r.year) * r.committed_musd for r in fin.itertuples())
+            if not close(committed, s["committed_npv_musd"]):
+                self.fail(f"committed NPV {s['committed_npv_musd']} != recomputed {committed}")
 
 
 def check_run(inputs: Path, out: Path) -> list[str]:

@@ -127,4 +127,34 @@ def instances(draw: Any, with_funding: bool | None = None) -> Instance:
     settings = dict(start_year=START, end_year=end,
                     discount_rate=draw(st.sampled_from([0.0, 0.03, 0.08])), currency_year=2025,
                     solver=dict(time_limit_s=60.0, mip_gap=0.0, threads=1))
+    # Finite stocks (stock_limit): a mine's reserve or an offer's total over the horizon,
+    # drawn last so that the draws above stay as they were.
+    mine_total = draw(st.one_of(st.none(), st.integers(0, 300)))
+    if mine_total is not None:
+        facilities[0]["total_t"] = mine_total
+    offer_total = draw(st.one_of(st.none(), st.integers(0, 6)))
+    if offer_total is not None:
+        for row in tables.get("offers", []):
+            row["total_t"] = offer_total
+    # Deals in force (floor_payment, committed budgets) and a committed facility, drawn
+    # after everything else for the same reason.
+    deals = []
+    if draw(st.booleans()):
+        seller = draw(st.sampled_from([("separation0", "oxide", "Nd"), ("metal0", "metal", "Nd"),
+                                       ("magnet0", "magnet", programs[0])]))
+        deals.append(dict(deal="floor", kind="floor", program="G1", facility=seller[0],
+                          commodity=seller[1], item=seller[2], usd_per_kg=draw(money(0, 200)),
+                          share=draw(st.sampled_from([0.5, 1])), first_year=START,
+                          last_year=draw(st.integers(START, end)), source="h"))
+    if draw(st.booleans()):
+        deals.append(dict(deal="grant", kind="grant", program="G1", facility="mine0",
+                          musd=draw(st.sampled_from([0.5, 1.0])), first_year=START + 1,
+                          last_year=end, source="h"))
+    if deals:
+        tables["deals"] = deals
+    existing = [f for f in facilities if f["status"] == "existing"]
+    committed = draw(st.one_of(st.none(), st.sampled_from(existing))) if existing else None
+    if committed is not None:
+        committed.update(status="committed", ramp=draw(st.sampled_from(["0.5;1", "0;0.5"])),
+                         online_year=draw(st.integers(START - 1, START + 1)))
     return Instance(settings, tables)

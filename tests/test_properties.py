@@ -89,6 +89,8 @@ def test_any_bad_cell_gives_input_error_never_a_crash(tmp_path_factory, cell, ro
     folder = copy_example(tmp_path_factory.mktemp("fuzz") / "inputs")
     file, column = cell
     path = folder / file
+    if not path.exists():  # an optional table the example does not have (deals.csv)
+        return
     rows = list(csv.reader(path.read_text().splitlines()))
     if column not in rows[0] or row > len(rows):
         return

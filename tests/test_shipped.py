@@ -21,6 +21,22 @@ CHANGES
   Sizes grow with the new facilities (baseline 15422/552/9096 -> 17747/588/10053). New
   scenario prices-2025 (2025's prices on the 2026 chain): 222, Donald 2034. Objectives of
   0 are compared with an absolute tolerance of 1e-6 besides the relative one.
+- 2026-12-01: finite stocks (issue 13, item 2): the Eneabba stockpile is 108,000 t TREO
+  (its old 9 years x 12,000 t/yr) without a life, and Browns Range, Nolans and Norra Kärr
+  carry their reserves. The plan now draws the stockpile at the rate it needs, so it lasts
+  the horizon: Donald is no longer funded in prices-2025 (222 -> 151) or china-dumping
+  (230 -> 155), and myanmar-cutoff falls 172 -> 134. Every model gains one stock_limit row
+  per stock (four in the baseline) and the stockpile's variables and rows in 2036-2045
+  (+40 variables, +34 rows).
+- 2026-12-01: deals in force and committed projects (issue 13, item 3): the DoD-MP NdPr
+  floor (US-DoD, 110 USD/kg, 2026-2034) and the JARE-Lynas floor (JP-JOGMEC, 110 USD/kg on
+  half of Lynas Malaysia's NdPr, 2026-2038) in deals.csv; nine financed projects committed
+  instead of existing, Vulcan Elements from 2027 with a ramp. Floors are income to the
+  plant and committed subsidy apart from the objective: china-dumping 155 -> 66,
+  prices-2025 151 -> 53, myanmar-cutoff 134 -> 129; the others stay 0 (strange-lake-anyway
+  556). Each floor deal-year adds a floor_paid variable and a floor_payment row, and
+  budget rows for JP-JOGMEC's floor years. New scenario lynas-texas-cancelled (Lynas Texas
+  never funded): 0, as the baseline.
 """
 
 from __future__ import annotations
@@ -36,17 +52,18 @@ from shipped import SHIPPED, solve_to
 EXPECTED = {
     "example": (788.4680386019505, {"heavy-hardrock-mine": 2027, "heavy-separation-new": 2028,
                                     "ndfeb-line": 2028}, 1842, 58, 1529),
-    "baseline": (0.0, {}, 17747, 588, 10053),
-    "msp": (0.0, {}, 17747, 588, 10053),
-    "china-dumping": (230.28421569034748, {"donald": 2034}, 17747, 588, 10053),
-    "crs-upper": (0.0, {}, 19007, 588, 10186),
-    "myanmar-cutoff": (172.28484909723, {}, 15747, 588, 8875),
-    "norra-karr-no-permit": (0.0, {}, 17479, 570, 10004),
-    "strange-lake-delay": (0.0, {}, 17635, 578, 9988),
-    "ntib": (0.0, {}, 17118, 588, 9867),
-    "us-alone": (0.0, {}, 17006, 588, 9850),
-    "strange-lake-anyway": (555.5662089047294, {"strange-lake": 2030}, 17747, 588, 10054),
-    "prices-2025": (221.9795406564008, {"donald": 2034}, 17747, 588, 10053),
+    "baseline": (0.0, {}, 17855, 588, 10148),
+    "msp": (0.0, {}, 17855, 588, 10148),
+    "china-dumping": (66.34230842806255, {}, 17855, 588, 10148),
+    "crs-upper": (0.0, {}, 19120, 588, 10281),
+    "myanmar-cutoff": (129.4974525660104, {}, 15849, 588, 8966),
+    "norra-karr-no-permit": (0.0, {}, 17587, 570, 10098),
+    "strange-lake-delay": (0.0, {}, 17743, 578, 10083),
+    "ntib": (0.0, {}, 17216, 588, 9962),
+    "us-alone": (0.0, {}, 17104, 588, 9945),
+    "strange-lake-anyway": (555.5662089047294, {"strange-lake": 2030}, 17855, 588, 10149),
+    "prices-2025": (53.305565754530114, {}, 17855, 588, 10148),
+    "lynas-texas-cancelled": (0.0, {}, 17855, 588, 10149),
 }
 
 
@@ -103,9 +120,16 @@ def test_readme_baseline_claims(shipped_runs):
     heavy_oxide = made[(made.commodity == "oxide") & (made.provenance == "clean")
                        & made.item.isin(["Dy", "Tb"]) & (made.target != "market")
                        & (made.tonnes > 1e-6)]
-    assert set(heavy_oxide[heavy_oxide.year <= 2035].source) == {"iluka-eneabba",
-                                                                   "lynas-malaysia"}
-    assert set(heavy_oxide[heavy_oxide.year > 2035].source) == {"lynas-malaysia"}
+    assert set(heavy_oxide.source) == {"iluka-eneabba", "lynas-malaysia"}
+    assert heavy_oxide.year.max() == 2045 and set(heavy_oxide[heavy_oxide.year == 2045].source) \
+        == {"iluka-eneabba", "lynas-malaysia"}
+    stockpile = flows[flows.source == "eneabba-stockpile"].tonnes.sum()
+    assert 17_000 < stockpile < 18_000  # of 108,000 t
+    assert not (flows.source == "mp-separation").any()
+    assert round(summary["committed_npv_musd"]) == 40
+    assert {g: round(v) for g, v in summary["committed_by_funding_program_musd"].items()} == \
+        {"JP-JOGMEC": 48, "US-DoD": 0}
+    assert round(finance.groupby("facility").committed_musd.sum()["lynas-malaysia"]) == 48
     metal = made[(made.commodity == "metal") & (made.provenance == "clean")
                  & (made.tonnes > 1e-6)]
     assert set(metal[metal.item == "Sm"].source) == {"lcm-ellesmere-port"}
@@ -134,24 +158,28 @@ def test_readme_strange_lake_anyway_claims(shipped_runs):
 
 
 def test_readme_prices_2025_claims(shipped_runs):
-    """README.md's prices-2025 row: who needs support again and who pays."""
+    """README.md's prices-2025 row: who needs support again, who pays, what the floors pay."""
     import pandas as pd
 
-    out, _ = shipped_runs["prices-2025"]
+    out, summary = shipped_runs["prices-2025"]
     support = pd.read_csv(out / "finance.csv").groupby("facility").support_musd.sum().round(0)
-    assert support[["lynas-malaysia", "iluka-eneabba", "donald"]].tolist() == [112, 42, 100]
-    plan = pd.read_csv(out / "plan.csv").set_index("facility")
-    assert round(plan.loc["donald", "public_capex_musd"]) == 95
-    paid = pd.read_csv(out / "funding.csv").groupby("program").musd.sum().round(0).to_dict()
-    assert (paid["US-DoD"], paid["AU-CMF"], paid["JP-JOGMEC"]) == (104, 137, 112)
+    assert support[["lynas-malaysia", "iluka-eneabba"]].tolist() == [41, 40]
+    assert summary["funded"] == []
+    fund = pd.read_csv(out / "funding.csv")
+    new = fund[fund.covers != "committed"].groupby("program").musd.sum().round(0).to_dict()
+    assert (new["US-DoD"], new["JP-JOGMEC"]) == (40, 41)
+    assert round(summary["committed_npv_musd"]) == 1024
+    assert round(summary["committed_by_funding_program_musd"]["JP-JOGMEC"]) == 1209
+    assert round(fund[fund.program == "JP-JOGMEC"].musd.sum()) == 1250  # its total budget
 
 
-@pytest.mark.parametrize("name, subsidy", [("us-alone", 0), ("ntib", 0),
-                                           ("china-dumping", 230), ("crs-upper", 0),
-                                           ("myanmar-cutoff", 172), ("strange-lake-delay", 0),
-                                           ("norra-karr-no-permit", 0), ("msp", 0),
-                                           ("strange-lake-anyway", 556), ("prices-2025", 222)])
-def test_readme_scenario_table(shipped_runs, name, subsidy):
+@pytest.mark.parametrize("name, subsidy, committed", [
+    ("us-alone", 0, 693), ("ntib", 0, 693), ("china-dumping", 66, 1016), ("crs-upper", 0, 54),
+    ("myanmar-cutoff", 129, 40), ("strange-lake-delay", 0, 40), ("norra-karr-no-permit", 0, 40),
+    ("msp", 0, 40), ("strange-lake-anyway", 556, 40), ("prices-2025", 53, 1024),
+    ("lynas-texas-cancelled", 0, 40)])
+def test_readme_scenario_table(shipped_runs, name, subsidy, committed):
     _, summary = shipped_runs[name]
     assert round(summary["subsidy_npv_musd"]) == subsidy
+    assert round(summary["committed_npv_musd"]) == committed
     assert set(summary["first_full_coverage_year"].values()) == {2027}

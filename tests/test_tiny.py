@@ -176,3 +176,119 @@ def test_existing_facility_with_a_life_stops(solve_checked):
     assert r.summary["objective_musd"] == pytest.approx(30.0, abs=1e-6)
     cap = r.tables["capacity"]
     assert set(cap[cap.facility == "mine"].year) == {2030}
+
+
+def test_a_finite_mine_stock_moves_the_fid(solve_checked):
+    # As the single chain (10 t/yr of magnets at 0.25 kg Nd a kg: 2.5 t of Nd a year), but
+    # the mine holds only 2.5 t TREO (all Nd) over the horizon: one year's worth.
+    #   FID 2030 (output 2031, 2032): capex 3 + short 2030 (10) + short one more year (10)
+    #     - salvage 2.4 = 20.6;
+    #   FID 2031 (output 2032): 3 + 20 - 3 * 9/10 = 20.3;  no FID: 30.
+    # Optimum 20.3, FID 2031: with one year of stock, building later saves salvage.
+    inst = single_chain()
+    inst.row("facilities", facility="mine")["total_t"] = 2.5
+    r = solve_checked(inst)
+    assert funded(r) == {"line": 2031}
+    assert r.summary["objective_musd"] == pytest.approx(20.3, abs=1e-6)
+    flows = r.tables["flows"]
+    assert flows[flows.source == "mine"].tonnes.sum() == pytest.approx(2.5)
+    # 3.75 t: one and a half years. FID 2030: 3 + 10 + 5 (1.25 t Nd = 5 t of magnets short)
+    #   - 2.4 = 15.6; FID 2031 is still 20.3: FID 2030 at 15.6.
+    inst.row("facilities", facility="mine")["total_t"] = 3.75
+    r = solve_checked(inst)
+    assert funded(r) == {"line": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(15.6, abs=1e-6)
+    # 5 t (two years) or more: the stock does not bind, the single chain's 10.6.
+    inst.row("facilities", facility="mine")["total_t"] = 5
+    assert solve_checked(inst).summary["objective_musd"] == pytest.approx(10.6, abs=1e-6)
+
+
+def test_a_finite_offer_is_shared_between_years(solve_checked):
+    # The mine has no capacity; Nd oxide comes from an offer at 0 USD/kg, up to 10 t a year
+    # but 2.5 t over the horizon in all (offer total_t): the same arithmetic as the finite
+    # mine, optimum 20.3 with FID 2031, and 2.5 t bought in 2032 only.
+    inst = single_chain()
+    inst.row("facilities", facility="mine")["capacity_t"] = 0
+    inst.tables["offers"] = [dict(offer="stock", year=y, commodity="oxide", item="Nd",
+                                  provenance="clean", max_t=10, usd_per_kg=0, total_t=2.5,
+                                  source="test") for y in range(2030, 2033)]
+    r = solve_checked(inst)
+    assert funded(r) == {"line": 2031}
+    assert r.summary["objective_musd"] == pytest.approx(20.3, abs=1e-6)
+    flows = r.tables["flows"]
+    bought = flows[flows.source == "stock"]
+    assert bought.tonnes.sum() == pytest.approx(2.5) and set(bought.year) == {2032}
+
+
+def _floor(usd_per_kg: float, **extra):
+    return dict(deal="floor", kind="floor", program="fund", facility="line",
+                commodity="magnet", item="G", usd_per_kg=usd_per_kg, first_year=2030,
+                last_year=2032, source="test", **extra)
+
+
+def test_a_floor_in_force_cuts_the_new_support(solve_checked):
+    # As test_loss_making_facility_is_supported: the line loses 100 USD/kg x 10 t = 1 MUSD a
+    # year in 2031 and 2032 (magnets sell at 0). A floor in force of 60 USD/kg on its
+    # magnets pays 10 t x 60 = 0.6 MUSD a year (committed), so new support is 0.4 a year:
+    #   objective 10.6 + 2 x 0.4 = 11.4; committed 1.2 (reported apart, not minimised).
+    inst = single_chain()
+    inst.row("facilities", facility="line")["variable_usd_per_kg"] = 100
+    inst.tables["deals"] = [_floor(60)]
+    r = solve_checked(inst)
+    assert funded(r) == {"line": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(11.4, abs=1e-6)
+    assert r.summary["committed_npv_musd"] == pytest.approx(1.2, abs=1e-6)
+    assert r.summary["committed_by_funding_program_musd"] == {"fund": pytest.approx(1.2)}
+    fin = r.tables["finance"].set_index(["facility", "year"])
+    assert fin.loc[("line", 2031), "support_musd"] == pytest.approx(0.4)
+    assert fin.loc[("line", 2031), "committed_musd"] == pytest.approx(0.6)
+    # A floor of 150 pays 1.5 a year, more than the loss: no new support (10.6), committed
+    # 3.0, and no more magnets are made than the program takes (the least floor payment).
+    inst.tables["deals"] = [_floor(150)]
+    r = solve_checked(inst)
+    assert r.summary["objective_musd"] == pytest.approx(10.6, abs=1e-6)
+    assert r.summary["committed_npv_musd"] == pytest.approx(3.0, abs=1e-6)
+    # On half the sales (share 0.5): 0.75 a year, support 0.25 a year -> 11.1.
+    inst.tables["deals"] = [_floor(150, share=0.5)]
+    r = solve_checked(inst)
+    assert r.summary["objective_musd"] == pytest.approx(11.1, abs=1e-6)
+    assert r.summary["committed_npv_musd"] == pytest.approx(1.5, abs=1e-6)
+
+
+def test_grants_in_force_count_against_the_budget(solve_checked):
+    # _two_lines with 4 MUSD a year: line-A (2 MUSD a year of capex) is built, 20.8. A grant
+    # in force of 1 MUSD a year from the same program leaves 3: still A, 20.8, and 4 MUSD of
+    # committed subsidy (2030-2033). A grant of 2.5 leaves 1.5 < 2: nothing can be paid,
+    # 4 years x 10 MUSD short = 40.
+    inst = _two_lines(4.0)
+    grant = dict(deal="grant", kind="grant", program="fund", facility="mine", musd=1,
+                 first_year=2030, last_year=2033, source="test")
+    inst.tables["deals"] = [grant]
+    r = solve_checked(inst)
+    assert funded(r) == {"line-A": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(20.8, abs=1e-6)
+    assert r.summary["committed_npv_musd"] == pytest.approx(4.0, abs=1e-6)
+    assert r.summary["paid_by_funding_program_musd"] == {"fund": pytest.approx(4.0)}
+    grant["musd"] = 2.5
+    r = solve_checked(inst)
+    assert funded(r) == {}
+    assert r.summary["objective_musd"] == pytest.approx(40.0, abs=1e-6)
+    assert r.summary["committed_npv_musd"] == pytest.approx(10.0, abs=1e-6)
+
+
+def test_a_committed_line_ramps_from_its_online_year(solve_checked):
+    # The line is committed (past its FID: no capex in the plan), 15 t from 2030 with a
+    # ramp of 0.5;1: 7.5 t in 2030 (2.5 t short = 2.5 MUSD), 15 t from 2031. Optimum 2.5,
+    # nothing funded. As existing it would run at 15 t at once: 0.
+    inst = single_chain()
+    line = inst.row("facilities", facility="line")
+    line.update(status="committed", online_year=2030, capacity_t=15, ramp="0.5;1",
+                earliest_fid=None, lead_years=None, capex_musd=None, life_years=None)
+    r = solve_checked(inst)
+    assert funded(r) == {}
+    assert r.summary["objective_musd"] == pytest.approx(2.5, abs=1e-6)
+    cap = r.tables["capacity"].set_index(["facility", "year"])
+    assert cap.loc[("line", 2030), "available_t"] == pytest.approx(7.5)
+    assert r.tables["plan"].set_index("facility").loc["line", "status"] == "committed"
+    line["status"] = "existing"
+    assert solve_checked(inst).summary["objective_musd"] == pytest.approx(0.0, abs=1e-6)

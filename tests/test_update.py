@@ -18,7 +18,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from instances import EXAMPLE, Instance
+from instances import EXAMPLE, Instance, copy_example
 from invariants import check_run
 from pyomo.core.expr import identify_mutable_parameters
 from pyomo.environ import Constraint, Expression
@@ -81,18 +81,29 @@ def parameter_changes(draw: Any) -> tuple[Instance, Instance]:
     for row in new.tables["prices"]:
         if draw(st.booleans()):
             row["usd_per_kg"] = round(row["usd_per_kg"] * draw(factor), 2)
+    offer_total = draw(st.integers(0, 8))
     for row in new.tables.get("offers", []):
         row["usd_per_kg"] = round(row["usd_per_kg"] * draw(factor), 2)
         row["max_t"] = draw(st.integers(0, 4))
+        if row.get("total_t") is not None:  # a finite stock stays finite
+            row["total_t"] = offer_total
+    for row in new.tables["facilities"]:
+        if row.get("total_t") is not None:
+            row["total_t"] = draw(st.integers(0, 300))
     for row in new.tables["demand"]:
         row["units"] = draw(st.integers(1, 30))  # positive stays positive: no new short year
     for row in new.tables["programs"]:
         row["penalty_usd_per_kg"] = draw(st.sampled_from([300, 5000, 20000]))
         row["kg_per_unit"] = draw(st.sampled_from([500, 1000, 1500]))
+    grants = any(d["kind"] == "grant" for d in new.tables.get("deals", []))
     for row in new.tables.get("funding", []):
         row["annual_musd"] = round(row["annual_musd"] * draw(factor), 1)
         if row.get("total_musd") is not None:
             row["total_musd"] = round(row["total_musd"] * draw(factor), 1)
+        if grants:  # budgets stay above the grants in force (at most 1 a year, 3 in all)
+            row["annual_musd"] = max(row["annual_musd"], 1.0)
+            if row.get("total_musd") is not None:
+                row["total_musd"] = max(row["total_musd"], 3.0)
     return inst, new
 
 
@@ -159,10 +170,39 @@ def test_shipped_price_and_portfolio_scenarios_update_the_baseline_in_place(base
     assert_same_model(model, HighsModel(build_model(new), SolveOptions()))
 
 
-@pytest.mark.parametrize("inputs", [EXAMPLE, ROOT / "inputs" / "baseline"])
-def test_exactly_the_parametric_families_and_expressions_hold_a_mutable_param(inputs):
+def with_every_feature(folder: Path) -> Path:
+    """Write the example with a finite stock on its mine, its offer and a deal of each kind."""
+    import csv
+
+    copy_example(folder)
+    for file, match, column, value in (
+            ("facilities.csv", "heavy-hardrock-mine", "total_t", "1e6"),
+            ("offers.csv", "dy-stockpile", "total_t", "9")):
+        path = folder / file
+        rows = list(csv.DictReader(path.open()))
+        for row in rows:
+            row[column] = value if row[next(iter(row))] == match else ""
+        with path.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+    (folder / "deals.csv").write_text(
+        "deal,kind,program,facility,commodity,item,usd_per_kg,share,musd,first_year,last_year,"
+        "source\n"
+        "nd-floor,floor,US-DoD,light-separation,oxide,Nd,110,0.5,,2026,2035,test\n"
+        "grant,grant,US-DoD,metal-plant,,,,,10,2026,2028,test\n")
+    return folder
+
+
+@pytest.mark.parametrize("inputs", [EXAMPLE, ROOT / "inputs" / "baseline", "every-feature"])
+def test_exactly_the_parametric_families_and_expressions_hold_a_mutable_param(inputs,
+                                                                              tmp_path):
     """An update recompiles only PARAMETRIC_FAMILIES' rows and PARAMETRIC_EXPRESSIONS: each
-    of them names a mutable Param, and nothing else in the model does."""
+    of them names a mutable Param, and nothing else in the model does. A family without a
+    row in these inputs (a feature they do not use) cannot be seen here; the example with
+    every optional feature shows the rest, and together they show every family."""
+    if inputs == "every-feature":
+        inputs = with_every_feature(tmp_path / "in")
     m = build_model(load(inputs))
 
     def holds(expr: Any) -> bool:
@@ -171,10 +211,13 @@ def test_exactly_the_parametric_families_and_expressions_hold_a_mutable_param(in
     families = {c.local_name for c in m.component_objects(Constraint)
                 if any(holds(row.body) or holds(row.lower) or holds(row.upper)
                        for row in c.values())}
-    assert families == set(PARAMETRIC_FAMILIES)
+    with_rows = {name for name in PARAMETRIC_FAMILIES if len(m.component(name) or ())}
+    assert families == with_rows
     named = {e.local_name for e in m.component_objects(Expression)
              if any(holds(x.expr) for x in e.values())}
     assert named == set(PARAMETRIC_EXPRESSIONS)
+    if Path(inputs).name == "in":
+        assert families == set(PARAMETRIC_FAMILIES)
 
 
 @pytest.mark.parametrize("scenario", ["myanmar-cutoff", "norra-karr-no-permit", "ntib"])

@@ -19,6 +19,7 @@ from optimize.data.load import (
     type_inputs,
 )
 from optimize.data.modeldata import (
+    Deal,
     Decision,
     Facility,
     FundingProgram,
@@ -58,6 +59,7 @@ class _Checker:
         s = inputs.settings
         self.start = s.get("start_year")
         self.end = s.get("end_year")
+        self.over_total: set[str] = set()
 
     def add(self, table: TypedTable, line: int | None, column: str | None, msg: str) -> None:
         self.problems.append(Problem(table.table.file, line, column, msg))
@@ -99,6 +101,7 @@ class _Checker:
         self.prices()
         self.offers()
         self.funding()
+        self.deals()
         self.links()
         self.locations()
 
@@ -115,10 +118,14 @@ class _Checker:
                                               "(a market node in the results)")
             if r["status"] == "candidate":
                 self.in_horizon(t, line, "earliest_fid", r["earliest_fid"])
-            if r["status"] == "existing" and r["online_year"] is not None and self.end is not None \
+            if r["status"] in ("existing", "committed") and r["online_year"] is not None \
+                    and self.end is not None \
                     and r["online_year"] > self.end:
                 self.add(t, line, "online_year",
                          f"year {r['online_year']} is after the horizon's end {self.end}")
+            if r.get("total_t") is not None and r["stage"] not in ("mine", None):
+                self.add(t, line, "total_t", f"only a mine has a total_t (a reserve or a "
+                                             f"stockpile); {r['facility']!r} is a {r['stage']}")
             req = r.get("requires")
             if req is not None and self.reference(t, line, "requires", req, self.facilities,
                                                   "facility"):
@@ -228,9 +235,19 @@ class _Checker:
 
     def offers(self) -> None:
         t = self.inputs["offers"]
+        totals: dict[str, tuple[int, Any]] = {}
         for line, r in t:
             self.reference(t, line, "item", r["item"], self.elements, "element")
             self.in_horizon(t, line, "year", r["year"])
+            if r["offer"] is None:
+                continue
+            first = totals.setdefault(r["offer"], (line, r.get("total_t")))
+            if first[1] != r.get("total_t"):
+                shown = "blank" if r.get("total_t") is None else f"{r['total_t']:g}"
+                was = "blank" if first[1] is None else f"{first[1]:g}"
+                self.add(t, line, "total_t", f"offer {r['offer']!r} has total_t {shown} here "
+                                             f"but {was} at row {first[0]}: a total over the "
+                                             "horizon is the same on every row of an offer")
 
     def funding(self) -> None:
         t = self.inputs["funding"]
@@ -238,6 +255,80 @@ class _Checker:
             if None not in (r["first_year"], r["last_year"]) and r["first_year"] > r["last_year"]:
                 self.add(t, line, "last_year", f"last_year {r['last_year']} is before "
                                                f"first_year {r['first_year']}")
+
+    def deals(self) -> None:
+        """Check deals.csv: who pays whom, on what, and grants within the payer's budgets."""
+        t = self.inputs["deals"]
+        funding = {r["program"]: r for _, r in self.inputs["funding"]
+                   if r["program"] is not None} if self.inputs["funding"].present else None
+        sells = {"separation": "oxide", "metal": "metal", "magnet": "magnet"}
+        grants: dict[tuple[str, int], float] = defaultdict(float)
+        for line, r in t:
+            if funding is not None and r["program"] is not None \
+                    and r["program"] not in funding:
+                # A payer outside funding.csv is allowed (a portfolio scenario drops a program
+                # whose deals stay in force): it counts against no budget. A name this close
+                # to a listed program is a typo, not another payer.
+                close = difflib.get_close_matches(r["program"], sorted(funding), n=1,
+                                                  cutoff=0.8)
+                if close:
+                    self.add(t, line, "program", f"unknown funding program {r['program']!r}; "
+                                                 f"did you mean {close[0]!r}? (a payer not in "
+                                                 "funding.csv counts against no budget)")
+            known = self.reference(t, line, "facility", r["facility"], self.facilities,
+                                   "facility")
+            if None not in (r["first_year"], r["last_year"]) \
+                    and r["first_year"] > r["last_year"]:
+                self.add(t, line, "last_year", f"last_year {r['last_year']} is before "
+                                               f"first_year {r['first_year']}")
+            if r["kind"] == "floor":
+                self._floor(t, line, r, known, sells)
+            for column in ("commodity", "item", "usd_per_kg") if r["kind"] == "grant" else ():
+                if r[column] is not None:
+                    self.add(t, line, column, "a grant has no " + column + " (only a floor "
+                                              "does)")
+            if r["kind"] == "floor" and r["musd"] is not None:
+                self.add(t, line, "musd", "a floor has no musd (it pays on sales; a grant "
+                                          "pays musd)")
+            if r["kind"] == "grant" and None not in (r["musd"], r["first_year"], r["last_year"],
+                                                     r["program"], self.start, self.end):
+                for y in range(max(r["first_year"], self.start),
+                               min(r["last_year"], self.end) + 1):
+                    grants[(r["program"], y)] += r["musd"]
+                    self._within_budget(t, line, r["program"], y, grants, funding)
+
+    def _floor(self, t: TypedTable, line: int, r: dict[str, Any], known: bool,
+               sells: dict[str, str]) -> None:
+        stage = self.stage_of(r["facility"]) if known else None
+        if stage is not None and r["commodity"] is not None \
+                and sells.get(stage) != r["commodity"]:
+            what = f"it sells {sells[stage]}" if stage in sells else "a mine sells concentrate"
+            self.add(t, line, "commodity", f"a floor on {r['commodity']} cannot pay "
+                                           f"{r['facility']!r} ({stage}): {what}")
+        if r["commodity"] == "magnet":
+            self.reference(t, line, "item", r["item"], self.grades, "grade")
+        elif r["commodity"] is not None:
+            self.reference(t, line, "item", r["item"], self.elements, "element")
+
+    def _within_budget(self, t: TypedTable, line: int, program: str, year: int,
+                       grants: dict[tuple[str, int], float],
+                       funding: dict[str, dict[str, Any]] | None) -> None:
+        """Report the grant that takes a program's committed grants above its budgets."""
+        prog = (funding or {}).get(program)
+        if prog is None or prog["annual_musd"] is None:
+            return
+        paid = grants[(program, year)]
+        if paid > prog["annual_musd"] * (1 + SHARE_TOLERANCE):
+            self.add(t, line, "musd", f"grants of {program!r} in {year} come to {paid:g} MUSD, "
+                                      f"above its annual budget of {prog['annual_musd']:g}")
+        total = sum(v for (g, _), v in grants.items() if g == program)
+        cap = prog["total_musd"]
+        if cap is not None and total > cap * (1 + SHARE_TOLERANCE) \
+                and program not in self.over_total:
+            self.over_total.add(program)
+            self.add(t, line, "musd", f"grants of {program!r} over the horizon come to more "
+                                      f"than its total budget of {cap:g} MUSD (at least "
+                                      f"{total:g} by {year})")
 
     def links(self) -> None:
         t = self.inputs["links"]
@@ -271,8 +362,14 @@ def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> Model
             ramp=tuple(r["ramp"]), capex_musd=r["capex_musd"], public_share=r["public_share"],
             life_years=r["life_years"] or 10_000, fixed_om_musd=r["fixed_om_musd"],
             variable_usd_per_kg=r["variable_usd_per_kg"], payability=r["payability"] or 0.0,
-            yield_=r["yield"] or 1.0, requires=r["requires"],
+            yield_=r["yield"] or 1.0, requires=r["requires"], total_t=r["total_t"],
         )
+    deals = tuple(
+        Deal(name=r["deal"], kind=r["kind"], program=r["program"], facility=r["facility"],
+             first_year=r["first_year"], last_year=r["last_year"], commodity=r["commodity"],
+             item=r["item"], usd_per_kg=r["usd_per_kg"] or 0.0, share=r["share"],
+             musd=r["musd"] or 0.0)
+        for _, r in inputs["deals"])
     grades: dict[str, dict[str, float]] = defaultdict(dict)
     for _, r in inputs["grades"]:
         grades[r["grade"]][r["element"]] = r["kg_per_kg"]
@@ -328,13 +425,14 @@ def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> Model
         prices=frozen(prices),
         offers=frozen({(r["offer"], r["year"]): Offer(r["offer"], r["year"], r["commodity"],
                                                       r["item"], r["provenance"], r["max_t"],
-                                                      r["usd_per_kg"])
+                                                      r["usd_per_kg"], r["total_t"])
                        for _, r in inputs["offers"]}),
         funding=frozen(funding) if funding is not None else None,
         links=frozen({k: tuple(v) for k, v in links.items()}),
         decisions=decisions,
         locations=frozen({r["facility"]: (r["latitude"], r["longitude"])
                           for _, r in inputs["locations"]}),
+        deals=deals,
     )
 
 

@@ -341,11 +341,11 @@ def _type_row(raw: dict[str, str], table: Table, line: int,
             continue
         needed = column.required
         if column.required_when is not None:
-            other, wanted = column.required_when
-            needed = needed or row.get(other) == wanted
+            other = column.required_when[0]
+            needed = needed or row.get(other) in column.required_values
         if needed and (column.name in raw or not column.required):
             when = f" (required when {column.required_when[0]} is "\
-                   f"{column.required_when[1]})" if column.required_when else ""
+                   f"{' or '.join(column.required_values)})" if column.required_when else ""
             problems.append(Problem(table.file, line, column.name, f"blank or missing{when}"))
     return row
 

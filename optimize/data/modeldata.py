@@ -32,11 +32,29 @@ class Facility:
     payability: float = 0.0
     yield_: float = 1.0
     requires: str | None = None
+    total_t: float | None = None
 
     def existing_in_service(self, year: int) -> bool:
         """Return whether an existing facility has capacity in ``year`` (online, within life)."""
         assert self.online_year is not None
         return self.online_year <= year < self.online_year + self.life_years
+
+    def existing_capacity(self, year: int) -> float:
+        """Return an existing or committed facility's capacity this plan may use in ``year``.
+
+        ``capacity * available_share`` while in service; a committed one (past its FID)
+        ramps up from its online year by ``ramp``, an existing one runs at once.
+        """
+        if not self.existing_in_service(year):
+            return 0.0
+        assert self.online_year is not None
+        ramp = self.ramp_share(year - self.online_year) if self.committed else 1.0
+        return self.capacity_t * self.available_share * ramp
+
+    @property
+    def committed(self) -> bool:
+        """Return whether the facility is past its FID but not yet running at full capacity."""
+        return self.status == "committed"
 
     @property
     def candidate(self) -> bool:
@@ -73,6 +91,7 @@ class Offer:
     provenance: str
     max_t: float
     usd_per_kg: float
+    total_t: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,32 @@ class FundingProgram:
             and facility.stage in self.stages
             and self.first_year <= year <= self.last_year
         )
+
+
+@dataclass(frozen=True)
+class Deal:
+    """A deal in force: a price floor or a grant a funding program has committed.
+
+    A ``floor`` pays ``facility`` ``share x max(0, usd_per_kg - price)`` on each kg of its
+    sales of ``commodity`` ``item``; a ``grant`` pays ``musd`` a year. Both in
+    ``first_year..last_year``, by ``program``.
+    """
+
+    name: str
+    kind: str
+    program: str
+    facility: str
+    first_year: int
+    last_year: int
+    commodity: str | None = None
+    item: str | None = None
+    usd_per_kg: float = 0.0
+    share: float = 1.0
+    musd: float = 0.0
+
+    def pays_in(self, year: int) -> bool:
+        """Return whether the deal is in force in ``year``."""
+        return self.first_year <= year <= self.last_year
 
 
 #: The kinds of decision a scenario may take on a candidate (its ``[[decision]]`` keys).
@@ -183,6 +228,7 @@ class ModelData:
     funding: Mapping[str, FundingProgram] | None
     links: Mapping[str, tuple[str, ...]]
     decisions: tuple[Decision, ...] = ()
+    deals: tuple[Deal, ...] = ()
     locations: Mapping[str, tuple[float, float]] = field(default_factory=lambda: frozen({}))
 
     @property
@@ -219,6 +265,33 @@ class ModelData:
             (mine, y): self.facilities[mine].payability
             * sum(share * self.prices[("oxide", e, y)] for e, share in pairs)
             for mine, pairs in self.mine_assays.items() for y in self.years})
+
+    @cached_property
+    def stocks(self) -> Mapping[tuple[str, str], float]:
+        """Return the finite stocks: ``("mine", m)`` and ``("offer", b)`` -> total t.
+
+        A mine's ``total_t`` (t TREO shipped over the horizon) and an offer's ``total_t``
+        (t bought over the horizon); mines and offers without one are not listed.
+        """
+        out: dict[tuple[str, str], float] = {}
+        for f, fac in self.facilities.items():
+            if fac.stage == "mine" and fac.total_t is not None:
+                out[("mine", f)] = fac.total_t
+        for (b, _y), offer in self.offers.items():
+            if offer.total_t is not None:
+                out[("offer", b)] = offer.total_t
+        return frozen(out)
+
+    def grants_musd(self, program: str | None = None, facility: str | None = None,
+                    year: int | None = None) -> float:
+        """Return the grants in force (MUSD) of a program, to a facility, in a horizon year.
+
+        ``None`` for any of them sums over it (years: the horizon's).
+        """
+        years = self.years if year is None else (year,)
+        return sum(d.musd for d in self.deals if d.kind == "grant"
+                   and program in (None, d.program) and facility in (None, d.facility)
+                   for y in years if d.pays_in(y))
 
     def stage(self, stage: str) -> list[str]:
         """Return the names of the facilities of a stage, in input order."""

@@ -26,6 +26,8 @@ MAX_USD_PER_KG = 1e7
 #: Units built in a year (1e9) and kg of magnet in a unit (1e6 kg, a thousand tonnes).
 MAX_UNITS = 1e9
 MAX_KG_PER_UNIT = 1e6
+#: A finite stock over the horizon (t): a hundred years of the largest capacity.
+MAX_TOTAL_T = 1e9
 
 #: What is read at all: regular files only (not folders, devices, pipes), at most this
 #: many bytes per CSV table and per TOML file, this many characters in a row of a table,
@@ -49,7 +51,8 @@ class Column:
     ``kind`` is one of ``str``, ``int``, ``float``, ``list`` (``;``-separated words) or
     ``fractions`` (``;``-separated numbers in [0, 1]). A column is required when
     ``required`` is true, or when the row's ``required_when[0]`` column equals
-    ``required_when[1]``; otherwise a blank takes ``default`` (``None``: not given).
+    ``required_when[1]`` (or one of them, for a tuple); otherwise a blank takes ``default``
+    (``None``: not given).
     Only ``multiline`` columns (free text) may hold a line break, in a quoted cell.
     """
 
@@ -58,7 +61,7 @@ class Column:
     unit: str = ""
     description: str = ""
     required: bool = True
-    required_when: tuple[str, str] | None = None
+    required_when: tuple[str, str | tuple[str, ...]] | None = None
     default: object = None
     lower: float | None = None
     upper: float | None = None
@@ -66,6 +69,14 @@ class Column:
     choices: tuple[str, ...] | None = None
     pattern: str | None = None
     multiline: bool = False
+
+    @property
+    def required_values(self) -> tuple[str, ...]:
+        """Return the values of the ``required_when`` column that make this one required."""
+        if self.required_when is None:
+            return ()
+        wanted = self.required_when[1]
+        return wanted if isinstance(wanted, tuple) else (wanted,)
 
 
 def year_column(name: str, description: str, **kwargs: Any) -> Column:
@@ -167,22 +178,24 @@ FACILITIES = Table(
         Column("facility", "str", "", "Unique name."),
         Column("stage", "str", "", "Stage of the chain.", choices=STAGES),
         Column("country", "str", "ISO-2", "Host country.", pattern=ISO2),
-        Column("status", "str", "", "existing: runs from online_year; candidate: needs a FID.",
-               choices=("existing", "candidate")),
+        Column("status", "str", "", "existing: runs from online_year; committed: past its FID "
+               "(capex sunk), runs from online_year with its ramp; candidate: needs a FID.",
+               choices=("existing", "committed", "candidate")),
         Column("capacity_t", "float", "t/yr",
                "Full capacity in the stage's unit: mine t TREO produced, separation t TREO fed, "
                "metal t metal produced, magnet t magnet produced.",
                lower=0, upper=MAX_CAPACITY_T),
-        year_column("online_year", "Existing: first year of output.",
-                    required=False, required_when=("status", "existing")),
-        Column("available_share", "float", "", "Existing: share of capacity this plan may use.",
+        year_column("online_year", "Existing or committed: first year of output.",
+                    required=False, required_when=("status", ("existing", "committed"))),
+        Column("available_share", "float", "", "Existing or committed: share of capacity this "
+               "plan may use.",
                required=False, default=1.0, lower=0, upper=1, lower_open=True),
         year_column("earliest_fid", "Candidate: first year a FID is possible.",
                     required=False, required_when=("status", "candidate")),
         Column("lead_years", "int", "yr", "Candidate: years from FID to first output.",
                required=False, required_when=("status", "candidate"), lower=1, upper=40),
-        Column("ramp", "fractions", "", "Candidate: share of capacity in the first operating "
-               "years, e.g. 0.4;0.7;1 (1 after the last listed year).",
+        Column("ramp", "fractions", "", "Candidate or committed: share of capacity in the "
+               "first operating years, e.g. 0.4;0.7;1 (1 after the last listed year).",
                required=False, default=(1.0,)),
         Column("capex_musd", "float", "MUSD", "Candidate: investment cost, spread evenly over "
                "the lead years.", required=False, required_when=("status", "candidate"),
@@ -192,6 +205,9 @@ FACILITIES = Table(
         Column("life_years", "int", "yr", "Operating years after first output (candidates: "
                "required; existing: optional, e.g. a stockpile that runs out).",
                required=False, required_when=("status", "candidate"), lower=1, upper=100),
+        Column("total_t", "float", "t", "Mine: most concentrate (t TREO) it ships over the "
+               "horizon, all years together (a reserve, a stockpile); blank: no limit but "
+               "its yearly capacity.", required=False, lower=0, upper=MAX_TOTAL_T),
         Column("fixed_om_musd", "float", "MUSD/yr", "Candidate: fixed costs per operating year.",
                required=False, default=0.0, lower=0, upper=MAX_MUSD),
         Column("variable_usd_per_kg", "float", "USD/kg",
@@ -335,6 +351,9 @@ OFFERS = Table(
         Column("max_t", "float", "t/yr", "Most that can be bought that year.", lower=0,
                upper=MAX_CAPACITY_T),
         Column("usd_per_kg", "float", "USD/kg", "Price.", lower=0, upper=MAX_USD_PER_KG),
+        Column("total_t", "float", "t", "Most that can be bought from this offer over the "
+               "horizon, all years together (a stockpile); blank: no limit but max_t. The same "
+               "on every row of the offer.", required=False, lower=0, upper=MAX_TOTAL_T),
         SOURCE,
         NOTES,
     ),
@@ -359,6 +378,42 @@ FUNDING = Table(
                upper=MAX_MUSD),
         Column("total_musd", "float", "MUSD", "Most it pays over the horizon (blank: no cap).",
                required=False, lower=0, upper=MAX_MUSD),
+        SOURCE,
+        NOTES,
+    ),
+)
+
+DEALS = Table(
+    "deals",
+    "deals.csv",
+    key=("deal",),
+    optional=True,
+    description="Deals in force: price floors and grants already committed by a funding "
+    "program. Their payments are committed subsidy, reported apart from the new subsidy the "
+    "plan decides, and count against the paying program's budgets.",
+    columns=(
+        Column("deal", "str", "", "Unique name."),
+        Column("kind", "str", "", "floor: the program pays the facility the gap between "
+               "usd_per_kg and the reference price on share of its sales of item; grant: it pays "
+               "musd a year (e.g. a capex grant to a committed project).",
+               choices=("floor", "grant")),
+        Column("program", "str", "", "Who pays: a program of funding.csv, whose budgets it "
+               "counts against, or another payer (counted against no budget, e.g. a program "
+               "a portfolio scenario leaves out)."),
+        Column("facility", "str", "", "The facility paid."),
+        Column("commodity", "str", "", "Floor: what the floor is on, the facility's output "
+               "(separation oxide, metal plant metal, magnet line magnet).", required=False,
+               required_when=("kind", "floor"), choices=("oxide", "metal", "magnet")),
+        Column("item", "str", "", "Floor: an element (oxide, metal) or a grade (magnet).",
+               required=False, required_when=("kind", "floor")),
+        Column("usd_per_kg", "float", "USD/kg", "Floor: the price guaranteed.", required=False,
+               required_when=("kind", "floor"), lower=0, upper=MAX_USD_PER_KG),
+        Column("share", "float", "", "Floor: the share of the facility's sales of item it "
+               "covers.", required=False, default=1.0, lower=0, upper=1, lower_open=True),
+        Column("musd", "float", "MUSD/yr", "Grant: paid in each year first_year..last_year.",
+               required=False, required_when=("kind", "grant"), lower=0, upper=MAX_MUSD),
+        year_column("first_year", "First year it pays."),
+        year_column("last_year", "Last year it pays."),
         SOURCE,
         NOTES,
     ),
@@ -398,6 +453,6 @@ LOCATIONS = Table(
 
 TABLES: tuple[Table, ...] = (
     SETTINGS, ELEMENTS, FACILITIES, ASSAYS, RECOVERIES, GRADES, LINE_GRADES, PROGRAMS, DEMAND,
-    PRICES, OFFERS, FUNDING, LINKS, LOCATIONS,
+    PRICES, OFFERS, FUNDING, DEALS, LINKS, LOCATIONS,
 )
 CSV_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if t.file.endswith(".csv"))

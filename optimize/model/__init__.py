@@ -23,7 +23,7 @@ from pyomo.common.gc_manager import PauseGC
 from pyomo.environ import ConcreteModel
 
 from optimize.data.modeldata import ModelData
-from optimize.model import balances, capacity, demand, finance, funding, investment
+from optimize.model import balances, capacity, deals, demand, finance, funding, investment
 from optimize.model.balances import (
     magnet_balance,
     magnet_use,
@@ -36,7 +36,9 @@ from optimize.model.capacity import (
     metal_capacity,
     mine_capacity,
     separation_capacity,
+    stock_limit,
 )
+from optimize.model.deals import floor_payment
 from optimize.model.demand import demand_met, offer_limit
 from optimize.model.finance import objective, operating_support
 from optimize.model.funding import annual_budget, funding_balance, total_budget
@@ -50,6 +52,7 @@ DECLARATIONS: tuple[Callable[[ConcreteModel], None], ...] = (
     balances.declare,
     capacity.declare,
     demand.declare,
+    deals.declare,
     finance.declare,
     funding.declare,
 )
@@ -71,6 +74,8 @@ CONSTRAINT_FAMILIES: tuple[Callable[[ConcreteModel], None], ...] = (
     magnet_use,
     demand_met,
     offer_limit,
+    stock_limit,
+    floor_payment,
     operating_support,
     funding_balance,
     annual_budget,
@@ -81,15 +86,15 @@ CONSTRAINT_FAMILIES: tuple[Callable[[ConcreteModel], None], ...] = (
 #: penalties, budgets): what an in-place parameter update recompiles
 #: (``optimize.solve.HighsModel.update``). tests/test_update.py checks that it is exactly
 #: the families whose rows name a mutable Param.
-PARAMETRIC_FAMILIES = ("demand_met", "offer_limit", "operating_support", "annual_budget",
-                       "total_budget")
+PARAMETRIC_FAMILIES = ("demand_met", "offer_limit", "stock_limit", "floor_payment",
+                       "operating_support", "annual_budget", "total_budget")
 #: The Expressions that hold a mutable Param (checked likewise).
 PARAMETRIC_EXPRESSIONS = ("concentrate_value", "revenue", "cost", "penalty_musd_per_t",
                           "penalty")
 
 #: The variables, in the column order the solver gets them.
 VARIABLES = ("fid", "conc", "oxide", "metal", "sell_oxide", "sell_metal", "buy", "make",
-             "sell_magnet", "deliver", "short", "support", "fund")
+             "sell_magnet", "deliver", "short", "support", "fund", "floor_paid")
 
 
 def build_model(data: ModelData) -> ConcreteModel:

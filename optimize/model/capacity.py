@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pyomo.environ import ConcreteModel, Constraint, Expression
+from pyomo.environ import ConcreteModel, Constraint, Expression, Param, Set
+
+from optimize.model.parameters import parameter_values
 
 
 def throughput_vars(m: ConcreteModel, f: str, y: int) -> list:
@@ -29,11 +31,20 @@ def metal_out_vars(m: ConcreteModel, t: str, e: str, o: str, y: int) -> list:
 
 
 def declare(m: ConcreteModel) -> None:
-    """Declare ``throughput[f,y]`` (t/yr) for every facility-year with a flow variable."""
+    """Declare ``throughput[f,y]`` (t/yr) for every facility-year with a flow variable.
+
+    And the finite stocks ``stock_t[kind, name]`` (t over the horizon; mutable): a mine's
+    ``total_t`` (kind ``mine``) and an offer's (kind ``offer``).
+    """
     used = {(f, y): throughput_vars(m, f, y) for f, y in m.facility_years}
     m.throughput = Expression([k for k, v in used.items() if v],
                               rule=lambda m, f, y: sum(used[f, y]),
                               doc="throughput in the capacity unit (t/yr)")
+    values = parameter_values(m.data, m.ix)["stock_t"]
+    m.stocks = Set(initialize=list(values), dimen=2, ordered=True,
+                   doc="(mine or offer, name) with a finite total over the horizon")
+    m.stock_t = Param(m.stocks, mutable=True, initialize=values,
+                      doc="total over the horizon (t): mine t TREO shipped, offer t bought")
 
 
 def _stage_limit(m: ConcreteModel, name: str, stage: str) -> None:
@@ -81,3 +92,31 @@ def magnet_capacity(m: ConcreteModel) -> None:
         \sum_{k \in grades_l, o} make_{l,k,o,y} \le cap_{l,y}
     """
     _stage_limit(m, "magnet_capacity", "magnet")
+
+
+def stock_vars(m: ConcreteModel, kind: str, name: str) -> list:
+    """Return the variables whose sum over the horizon draws on a finite stock.
+
+    A mine's concentrate shipped in every year, or the purchases from an offer in every year.
+    """
+    ix = m.ix
+    if kind == "mine":
+        return [m.conc[k] for y in m.data.years for k in ix.conc_out.get((name, y), ())]
+    return [m.buy[k] for y in m.data.years for k in ix.buy_by_offer.get((name, y), ())]
+
+
+def stock_limit(m: ConcreteModel) -> None:
+    r"""A finite stock (a reserve, a stockpile) gives at most its total over the horizon.
+
+    A mine with ``total_t`` ships at most that much concentrate (t TREO) in all years
+    together, besides its yearly capacity; an offer with ``total_t`` sells at most that much
+    in all years together, besides each year's ``max_t``. Without ``total_t`` there is no row.
+
+    .. math::
+
+        \sum_{s,y} conc_{m,s,y} \le total_m, \qquad \sum_{f,y} buy_{b,f,y} \le total_b
+    """
+    drawn = {k: stock_vars(m, *k) for k in m.stocks}
+    m.stock_limit = Constraint([k for k, v in drawn.items() if v],
+                               rule=lambda m, kind, name: sum(drawn[kind, name])
+                               <= m.stock_t[kind, name])

@@ -148,16 +148,24 @@ def operating_support(m: ConcreteModel) -> None:
     oxide prices and earn metal prices; magnet lines pay metal prices and earn the grade's
     magnet price (defense deliveries too: the premium above it is subsidy); purchases cost
     their offer price; plus variable cost on throughput and, for candidates, fixed O&M while
-    operating. With funding.csv, a facility no program may support in ``y`` has no ``support``
-    variable and must cover its costs. A facility-year where no money can flow (no priced
-    flow, no variable cost, no fixed O&M) has no row.
+    operating. What floors in force pay the facility (``floor_payment``, committed subsidy)
+    is income too: new support covers only the loss that is left. With funding.csv, a
+    facility no program may support in ``y`` has no ``support`` variable and must cover its
+    costs. A facility-year where no money can flow (no priced flow, no variable cost, no
+    fixed O&M) has no row.
 
     .. math::
 
-        support_{f,y} \ge cost_{f,y} - revenue_{f,y}, \qquad support_{f,y} \ge 0
+        support_{f,y} \ge cost_{f,y} - revenue_{f,y} - \sum_{d: f_d = f} floor\_paid_{d,y},
+        \qquad support_{f,y} \ge 0
     """
+    floors = m.ix.floor_by_facility
+
     def rule(m: ConcreteModel, f: str, y: int) -> object:
         support = m.support[f, y] if (f, y) in m.support_years else 0.0
+        paid = floors.get((f, y))
+        if paid:
+            return m.cost[f, y] - m.revenue[f, y] - sum(m.floor_paid[k] for k in paid) <= support
         return m.cost[f, y] - m.revenue[f, y] <= support
 
     m.operating_support = Constraint(m.money_years, rule=rule)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pyomo.environ import (
     ConcreteModel,
     Constraint,
@@ -38,9 +40,13 @@ def declare(m: ConcreteModel) -> None:
                          initialize=values["total_musd"], doc="total budget (MUSD)")
     m.budget_scale = Param(mutable=True, initialize=1.0, doc="multiplies every budget")
     rank = funding_priority(m)
-    m.tiebreak = Expression(expr=sum(TIEBREAK_MUSD_PER_MUSD * (1 + rank[k[0]]) * m.fund[k]
-                                     for k in m.fundings),
-                            doc="who pays first among equally cheap plans (not reported)")
+    payer = {d.name: d.program for d in data.deals}
+    terms = [TIEBREAK_MUSD_PER_MUSD * (1 + rank[k[0]]) * m.fund[k] for k in m.fundings]
+    terms += [TIEBREAK_MUSD_PER_MUSD * (1 + rank.get(payer[k[0]], 0)) * m.floor_paid[k]
+              for k in m.floor_years]
+    m.tiebreak = Expression(expr=sum(terms),
+                            doc="who pays first among equally cheap plans, and the least "
+                                "floor payment among them (not reported)")
 
 
 def funding_priority(m: ConcreteModel) -> dict[str, int]:
@@ -85,32 +91,57 @@ def funding_balance(m: ConcreteModel) -> None:
     m.funding_balance = Constraint(index, rule=rule)
 
 
+def _left(m: ConcreteModel, budget: Any, grants: float) -> Any:
+    """Return ``budget_scale x (budget - grants)``: what is left of a budget (scaled)."""
+    return m.budget_scale * (budget - grants) if grants else m.budget_scale * budget
+
+
 def annual_budget(m: ConcreteModel) -> None:
-    r"""A funding program pays at most its annual budget in each year.
+    r"""A funding program pays at most its annual budget in each year, deals in force included.
+
+    New money and what floors in force cost it (``floor_paid``) count against the budget
+    left after its grants in force (deals.csv, kind ``grant``: fixed sums, which validation
+    keeps within the budget). A frontier's ``budget_scale`` scales what is left.
 
     .. math::
 
-        \sum_{f,c} fund_{g,f,y,c} \le annual\_musd_g
+        \sum_{f,c} fund_{g,f,y,c} + \sum_{d: g_d = g} floor\_paid_{d,y}
+        \le scale \,(annual\_musd_g - grants_{g,y})
     """
-    if m.data.funding is None:
+    data = m.data
+    if data.funding is None:
         return
-    by_year = m.ix.fund_by_program_year
-    m.annual_budget = Constraint(
-        list(by_year), rule=lambda m, g, y: sum(m.fund[k] for k in by_year[g, y])
-        <= m.budget_scale * m.annual_musd[g])
+    by_year, floors = m.ix.fund_by_program_year, m.ix.floor_by_program_year
+    index = list(by_year) + [k for k in floors if k not in by_year and k[0] in data.funding]
+
+    def rule(m: ConcreteModel, g: str, y: int) -> object:
+        paid = [m.fund[k] for k in by_year.get((g, y), ())]
+        paid += [m.floor_paid[k] for k in floors.get((g, y), ())]
+        return sum(paid) <= _left(m, m.annual_musd[g], data.grants_musd(g, year=y))
+
+    m.annual_budget = Constraint(index, rule=rule)
 
 
 def total_budget(m: ConcreteModel) -> None:
     r"""A funding program pays at most its total budget over the horizon (where one is set).
 
+    Deals in force count as in ``annual_budget``.
+
     .. math::
 
-        \sum_{f,y,c} fund_{g,f,y,c} \le total\_musd_g
+        \sum_{f,y,c} fund_{g,f,y,c} + \sum_{d: g_d = g, y} floor\_paid_{d,y}
+        \le scale \,(total\_musd_g - \sum_y grants_{g,y})
     """
-    if m.data.funding is None:
+    data = m.data
+    if data.funding is None:
         return
-    by_program = m.ix.fund_by_program
-    m.total_budget = Constraint(
-        [g for g in by_program if g in m.total_musd],
-        rule=lambda m, g: sum(m.fund[k] for k in by_program[g])
-        <= m.budget_scale * m.total_musd[g])
+    by_program, floors = m.ix.fund_by_program, m.ix.floor_by_program
+    index = [g for g in [*by_program, *(g for g in floors if g not in by_program)]
+             if g in m.total_musd]
+
+    def rule(m: ConcreteModel, g: str) -> object:
+        paid = [m.fund[k] for k in by_program.get(g, ())]
+        paid += [m.floor_paid[k] for k in floors.get(g, ())]
+        return sum(paid) <= _left(m, m.total_musd[g], data.grants_musd(g))
+
+    m.total_budget = Constraint(index, rule=rule)

@@ -64,6 +64,10 @@ class Index:
     fund_by: dict[Any, list[Key]]
     fund_by_program_year: dict[Any, list[Key]]
     fund_by_program: dict[Any, list[Key]]
+    floor: list[Key]
+    floor_by_facility: dict[Any, list[Key]]
+    floor_by_program_year: dict[Any, list[Key]]
+    floor_by_program: dict[Any, list[Key]]
 
 
 def build_index(data: ModelData, net: Network) -> Index:
@@ -95,6 +99,12 @@ def build_index(data: ModelData, net: Network) -> Index:
                 and (c == "capex" or y in net.operating(f))
                 and (c == "operating" or (fac[f].candidate and fac[f].capex_musd > 0))]
 
+    sells = {(k[0], k[2], k[4]) for k in [*oxide, *metal]}  # (plant, element, year)
+    sells |= {(k[0], k[1], k[3]) for k in [*sell_oxide, *sell_metal]}
+    sells |= {(k[0], k[1], k[3]) for k in make}  # (line, grade, year)
+    deals = {d.name: d for d in data.deals}
+    floor = [(d.name, y) for d in data.deals if d.kind == "floor" for y in years(d.facility)
+             if d.pays_in(y) and (d.facility, d.item, y) in sells]
     return Index(
         fid=fid, conc=conc, oxide=oxide, metal=metal, sell_oxide=sell_oxide,
         sell_metal=sell_metal, buy=buy, make=make, deliver=deliver, short=short,
@@ -116,4 +126,9 @@ def build_index(data: ModelData, net: Network) -> Index:
         fund_by=group(fund, itemgetter(1, 2, 3)),
         fund_by_program_year=group(fund, itemgetter(0, 2)),
         fund_by_program=group(fund, itemgetter(0)),
+        floor=floor,
+        floor_by_facility=group(floor, lambda k: (deals[k[0]].facility, k[1])),
+        floor_by_program_year=group(floor, lambda k: (deals[k[0]].program, k[1])),
+        floor_by_program=group(floor, lambda k: deals[k[0]].program),
     )
+

@@ -10,7 +10,8 @@ def declare(m: ConcreteModel) -> None:
 
     - ``on[f,y]``: FIDs of candidate ``f`` whose plant is in its operating life in ``y``;
     - ``cap[f,y]``: available capacity in t/yr (existing: ``capacity * available_share``
-      while in service; candidate: ``capacity * ramp(y - tau - lead) * fid[f,tau]``);
+      while in service; committed: also times ``ramp(y - online_year)``; candidate:
+      ``capacity * ramp(y - tau - lead) * fid[f,tau]``);
     - ``capex_out[f,y]``: public capex paid in ``y``, ``public_share * capex / lead`` for
       each FID whose plant is being built in ``y``.
     """
@@ -35,7 +36,7 @@ def declare(m: ConcreteModel) -> None:
     def cap(m: ConcreteModel, f: str, y: int) -> object:
         c = fac[f]
         if not c.candidate:
-            return c.capacity_t * c.available_share if c.existing_in_service(y) else 0.0
+            return c.existing_capacity(y)
         terms = ((c.capacity_t * c.ramp_share(y - t - c.lead_years), t) for t in fids(f))
         return sum(share * m.fid[f, t] for share, t in terms if share > 0)
 

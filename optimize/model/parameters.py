@@ -13,10 +13,13 @@ model to it (the solver then gets the recompiled model: see ``optimize.solve``).
 | programs.csv ``penalty_usd_per_kg`` | ``penalty_usd_per_kg[p]`` | objective (``penalty``) |
 | funding.csv ``annual_musd`` | ``annual_musd[g]`` | ``annual_budget`` |
 | funding.csv ``total_musd`` | ``total_musd[g]`` | ``total_budget`` |
+| facilities.csv, offers.csv ``total_t`` | ``stock_t[kind,name]`` | ``stock_limit`` |
+| prices.csv with deals.csv floors | ``floor_top_up[d,y]`` | ``floor_payment`` |
 
 What stays structural: a demand that becomes zero or positive (a year gains or loses its
-``short`` variable) and a total budget that appears or goes. ``structure`` keeps those
-distinctions, so two inputs with equal structures build the same model up to these numbers.
+``short`` variable) and a total budget or a finite stock that appears or goes. ``structure``
+keeps those distinctions, so two inputs with equal structures build the same model up to
+these numbers.
 """
 
 from __future__ import annotations
@@ -48,8 +51,11 @@ def structure(data: ModelData) -> ModelData:
         programs=frozen(programs),
         demand_units=frozen({k: float(v > 0) for k, v in data.demand_units.items()}),
         prices=frozen(dict.fromkeys(data.prices, 0.0)),
-        offers=frozen({k: replace(o, max_t=0.0, usd_per_kg=0.0)
+        offers=frozen({k: replace(o, max_t=0.0, usd_per_kg=0.0,
+                                  total_t=None if o.total_t is None else 0.0)
                        for k, o in data.offers.items()}),
+        facilities=frozen({f: replace(fac, total_t=None if fac.total_t is None else 0.0)
+                           for f, fac in data.facilities.items()}),
         funding=funding,
     )
 
@@ -71,7 +77,20 @@ def parameter_values(data: ModelData, ix: Index) -> dict[str, dict[Any, float]]:
         "annual_musd": {g: prog.annual_musd for g, prog in funding.items()},
         "total_musd": {g: prog.total_musd for g, prog in funding.items()
                        if prog.total_musd is not None},
+        "stock_t": dict(data.stocks),
+        "floor_top_up": floor_top_up(data, ix),
     }
+
+
+def floor_top_up(data: ModelData, ix: Index) -> dict[Any, float]:
+    """Return ``max(0, floor - price)`` (USD/kg) of every floor deal and year in force."""
+    deals = {d.name: d for d in data.deals}
+    out = {}
+    for d, y in ix.floor:
+        deal = deals[d]
+        assert deal.commodity is not None and deal.item is not None
+        out[(d, y)] = max(0.0, deal.usd_per_kg - data.prices[(deal.commodity, deal.item, y)])
+    return out
 
 
 def set_parameters(m: ConcreteModel, data: ModelData) -> None:

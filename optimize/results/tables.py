@@ -30,7 +30,7 @@ COLUMNS = {
     "flows": ["year", "source", "target", "commodity", "item", "provenance", "tonnes"],
     "deliveries": ["program", "year", "demand_t", "delivered_t", "shortfall_t"],
     "finance": ["facility", "year", "capex_outlay_musd", "revenue_musd", "cost_musd",
-                "support_musd"],
+                "support_musd", "committed_musd"],
     "funding": ["program", "facility", "year", "covers", "musd"],
     "elements": ["year", "element", "demand_t", "delivered_t", "clean_oxide_t", "clean_metal_t"],
     "budgets": ["program", "year", "annual_musd", "total_musd"],
@@ -188,9 +188,37 @@ def deliveries_table(m: ConcreteModel) -> pd.DataFrame:
     return _frame("deliveries", rows)
 
 
-def finance_table(m: ConcreteModel, ev: Evaluate) -> pd.DataFrame:
-    """Return public capex outlay, revenue, cost and support per facility and year (MUSD)."""
+def committed_payments(m: ConcreteModel) -> dict[tuple[str, str, int], float]:
+    """Return what deals in force pay, ``{(program, facility, year): MUSD}`` (undiscounted).
+
+    Floors as the plan's sales make them (``floor_paid``), grants as committed.
+    """
     data = m.data
+    deals = {d.name: d for d in data.deals}
+    out: dict[tuple[str, str, int], float] = {}
+    for (d, y), var in m.floor_paid.items():
+        if (var.value or 0.0) > NOISE:
+            key = (deals[d].program, deals[d].facility, y)
+            out[key] = out.get(key, 0.0) + float(var.value)
+    for deal in data.deals:
+        if deal.kind == "grant" and deal.musd > 0:
+            for y in data.years:
+                if deal.pays_in(y):
+                    key = (deal.program, deal.facility, y)
+                    out[key] = out.get(key, 0.0) + deal.musd
+    return out
+
+
+def finance_table(m: ConcreteModel, ev: Evaluate) -> pd.DataFrame:
+    """Return capex outlay, revenue, cost, support and committed subsidy per facility and year.
+
+    MUSD. ``support_musd`` is the new operating support the plan decides;
+    ``committed_musd`` what deals in force pay the facility (floors and grants).
+    """
+    data = m.data
+    committed: dict[tuple[str, int], float] = {}
+    for (_g, f, y), musd in committed_payments(m).items():
+        committed[(f, y)] = committed.get((f, y), 0.0) + musd
     rows = []
     for f in data.facilities:
         for y in data.years:
@@ -199,16 +227,22 @@ def finance_table(m: ConcreteModel, ev: Evaluate) -> pd.DataFrame:
             revenue = _clean(ev.of("revenue", (f, y))) if operating else 0.0
             cost = _clean(ev.of("cost", (f, y))) if operating else 0.0
             sup = _clean(m.support[f, y].value) if (f, y) in m.support_years else 0.0
-            if capex or revenue or cost or sup:
-                rows.append((f, y, capex, revenue, cost, sup))
+            paid = _clean(committed.get((f, y), 0.0))
+            if capex or revenue or cost or sup or paid:
+                rows.append((f, y, capex, revenue, cost, sup, paid))
     return _frame("finance", rows)
 
 
 def funding_table(m: ConcreteModel) -> pd.DataFrame:
-    """Return what each funding program paid to each facility, year and kind of cost."""
+    """Return what each funding program paid to each facility, year and kind of cost.
+
+    ``covers`` is ``capex`` or ``operating`` for the new subsidy the plan decides, and
+    ``committed`` for what deals in force pay.
+    """
     values = _values(m.fund)
     rows = [(*key, float(v)) for key, v in zip(m.fund.keys(), values, strict=True)
             if v > NOISE]
+    rows += [(g, f, y, "committed", musd) for (g, f, y), musd in committed_payments(m).items()]
     return _frame("funding", rows)
 
 
@@ -330,6 +364,7 @@ def summary_numbers(m: ConcreteModel, tables: Tables, data: ModelData) -> dict[s
     plan = tables["plan"]
     funded = plan[plan.fid_year.notna()]
     fund = tables["funding"]
+    new = fund[fund.covers != "committed"]
     return {
         "subsidy_npv_musd": _clean(value(m.subsidy)),
         "penalty_npv_musd": _clean(value(m.penalty)),
@@ -344,6 +379,25 @@ def summary_numbers(m: ConcreteModel, tables: Tables, data: ModelData) -> dict[s
                    for r in funded.itertuples()],
         "assumptions": assumptions(data),
         "paid_by_funding_program_musd": {
-            g: float(fund[fund.program == g].musd.sum()) for g in (data.funding or {})
+            g: float(new[new.program == g].musd.sum()) for g in (data.funding or {})
         },
+        **committed_numbers(m, fund),
+    }
+
+
+def committed_numbers(m: ConcreteModel, fund: pd.DataFrame) -> dict[str, Any]:
+    """Return summary.json's committed subsidy: its NPV and what each program pays, if any.
+
+    Only for inputs with deals in force, so that other runs' summaries are as they were.
+    """
+    data = m.data
+    if not data.deals:
+        return {}
+    committed = fund[fund.covers == "committed"]
+    payers = sorted({d.program for d in data.deals})
+    return {
+        "committed_npv_musd": _clean(float(sum(data.discount(r.year) * r.musd
+                                               for r in committed.itertuples()))),
+        "committed_by_funding_program_musd": {
+            g: float(committed[committed.program == g].musd.sum()) for g in payers},
     }
