@@ -97,16 +97,20 @@ def what_it_costs(s: dict[str, Any], finance: pd.DataFrame) -> str:
     basis = f" (discounted to {start} at {rate * 100:g}% a year)" if start is not None and \
         rate is not None else ""
     subsidy = s.get("subsidy_npv_musd") or 0.0
+    committed = s.get("committed_npv_musd") or 0.0
+    already = (f" Deals already in force (price floors, grants) pay {musd(committed)} MUSD NPV "
+               "besides, counted against their payers' budgets."
+               if committed > 0.05 else "")
     spent = 0.0 if finance.empty else finance.capex_outlay_musd.sum() + finance.support_musd.sum()
     if subsidy == 0 and spent == 0:
-        return ("No public money is needed: no project is funded and no plant loses money at "
-                "reference prices.")
-    text = f"Public subsidy: {musd(subsidy)} MUSD NPV{basis}"
+        return ("No new public money is needed: no project is funded and no plant loses money "
+                "at reference prices." + already)
+    text = f"New public subsidy: {musd(subsidy)} MUSD NPV{basis}"
     if not finance.empty:
         text += (f"; undiscounted, {musd(finance.capex_outlay_musd.sum())} MUSD of capex and "
                  f"{musd(finance.support_musd.sum())} MUSD of operating support for plants "
                  "that lose money at reference prices")
-    return text + "."
+    return text + "." + already
 
 
 def who_pays(funding: pd.DataFrame) -> str | None:
@@ -120,9 +124,9 @@ def who_pays(funding: pd.DataFrame) -> str | None:
         return None
     parts = []
     for g, r in paid.iterrows():
-        split = [f"{musd(r[c])} {c}" for c in ("capex", "operating") if c in r and r[c] > 0.05]
-        parts.append(f"{g} {musd(r.total)} MUSD" + (f" ({', '.join(split)})"
-                                                   if len(split) > 1 else f" ({split[0]})"))
+        split = [f"{musd(r[c])} {c}" + (" under deals in force" if c == "committed" else "")
+                 for c in ("capex", "operating", "committed") if c in r and r[c] > 0.05]
+        parts.append(f"{g} {musd(r.total)} MUSD" + (f" ({', '.join(split)})" if split else ""))
     return "Who pays (undiscounted): " + listed(parts) + "."
 
 
