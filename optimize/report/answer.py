@@ -103,9 +103,9 @@ def what_it_costs(s: dict[str, Any], finance: pd.DataFrame) -> str:
                if committed > 0.05 else "")
     spent = 0.0 if finance.empty else finance.capex_outlay_musd.sum() + finance.support_musd.sum()
     if subsidy == 0 and spent == 0:
-        return ("No new public money is needed: no project is funded and no plant loses money "
-                "at reference prices." + already)
-    text = f"New public subsidy: {musd(subsidy)} MUSD NPV{basis}"
+        return (f"No {'new ' if already else ''}public money is needed: no project is funded "
+                "and no plant loses money at reference prices." + already)
+    text = f"{'New public' if already else 'Public'} subsidy: {musd(subsidy)} MUSD NPV{basis}"
     if not finance.empty:
         text += (f"; undiscounted, {musd(finance.capex_outlay_musd.sum())} MUSD of capex and "
                  f"{musd(finance.support_musd.sum())} MUSD of operating support for plants "
