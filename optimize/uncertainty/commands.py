@@ -1,0 +1,82 @@
+"""The command-line side of the analyses under uncertainty: their subcommands of ``ree-plan``.
+
+``optimize.cli`` adds these subcommands (``add_commands``) and hands them their arguments
+(``run``); its exit codes and error handling apply (bad input: a message, exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_SOLVED, EXIT_FAILED = 0, 1
+COMMANDS = ("stress",)
+
+
+def add_commands(sub: Any, sweep_arguments: Any, solver_argument: Any) -> None:
+    """Add the subcommands to ``ree-plan``'s subparsers."""
+    s = sub.add_parser("stress", help="hold a solved run's FIDs in other futures: shortfall, "
+                                      "subsidy and regret in each")
+    s.add_argument("run", type=Path, help="a solved run folder, e.g. results/baseline")
+    s.add_argument("scenarios", type=Path, nargs="+", help="inputs folders or scenario files")
+    s.add_argument("--up-to", metavar="YEAR",
+                   help="hold only the FIDs up to YEAR; later FIDs are free in each future")
+    _common(s, solver_argument)
+
+
+def _common(p: argparse.ArgumentParser, solver_argument: Any) -> None:
+    from optimize.cli import WORKERS, bounded_flag, setting_flag
+
+    p.add_argument("--name", help="analysis name, a plain name: results/<command>-<name>/")
+    p.add_argument("--workers", type=bounded_flag(WORKERS), default=2,
+                   help="local worker processes (default 2)")
+    solver_argument(p)
+    p.add_argument("--time-limit", type=setting_flag("solver.time_limit_s"), metavar="S",
+                   help="solver time limit per solve")
+    p.add_argument("--mip-gap", type=setting_flag("solver.mip_gap"), metavar="G",
+                   help="relative MIP gap")
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the solve options given on the command line."""
+    given = {"time_limit_s": args.time_limit, "mip_gap": args.mip_gap,
+             "solver": getattr(args, "solver", None)}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one of the subcommands; return its exit code."""
+    return {"stress": _stress}[args.command](args)
+
+
+def _name(given: str | None, derived: str) -> str:
+    from optimize.cli import sweep_name
+
+    return sweep_name(given, derived)
+
+
+def _stress(args: argparse.Namespace) -> int:
+    from optimize.data.checks import scenario_name
+    from optimize.uncertainty import output, stress
+    from optimize.uncertainty.plans import parse_year
+
+    up_to = parse_year(args.up_to, "--up-to")
+    name = _name(args.name, scenario_name(args.run) + (f"-to-{up_to}" if up_to else ""))
+    result = stress.stress(args.run, args.scenarios, output.default_folder("stress", name),
+                           up_to=up_to, workers=args.workers, overrides=overrides(args))
+    cols = ["scenario", "held_status", "held_objective_musd", "objective_musd", "regret_musd",
+            "held_shortfall_t", "held_first_full_coverage_year"]
+    print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}",
+                                       na_rep="-"))
+    return _finish(result.folder, "stress.csv", result.failures)
+
+
+def _finish(folder: Path, table: str, failures: dict[str, str]) -> int:
+    for key, why in sorted(failures.items()):
+        detail = " ".join(str(why).split())
+        print(f"failed: {key}: {detail[:400]}", file=sys.stderr)
+    print(f"report: {folder / 'report.html'}")
+    print(f"results: {folder / table}")
+    return EXIT_FAILED if failures else EXIT_SOLVED
