@@ -13,3 +13,8 @@
 Each writes one analysis folder (``output.write_analysis``): tidy tables, summary.json and
 report.html, replaced whole and atomically, and only if ree-plan wrote it.
 """
+
+#: A deposit funded "anyway" (``value``) must take its FID within this many years of its
+#: first possible one (Strange Lake: earliest FID 2027, funded by 2030, as the scenario
+#: strange-lake-anyway does).
+FUND_BY_DELAY = 3

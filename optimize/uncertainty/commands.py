@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from optimize.uncertainty import FUND_BY_DELAY
+
 EXIT_SOLVED, EXIT_FAILED = 0, 1
-COMMANDS = ("stress",)
+COMMANDS = ("stress", "value")
 
 
 def add_commands(sub: Any, sweep_arguments: Any, solver_argument: Any) -> None:
@@ -24,6 +26,15 @@ def add_commands(sub: Any, sweep_arguments: Any, solver_argument: Any) -> None:
     s.add_argument("--up-to", metavar="YEAR",
                    help="hold only the FIDs up to YEAR; later FIDs are free in each future")
     _common(s, solver_argument)
+    v = sub.add_parser("value", help="the cost of doing without each funded project, and of "
+                                     "funding each deposit anyway")
+    v.add_argument("inputs", type=Path, help="inputs folder or scenario file")
+    v.add_argument("--deposits", metavar="A,B,...",
+                   help="candidates to fund anyway (default: every candidate mine)")
+    v.add_argument("--fund-by", metavar="YEAR",
+                   help=f"their latest FID year (default: each one's first possible FID year "
+                        f"plus {FUND_BY_DELAY})")
+    _common(v, solver_argument)
 
 
 def _common(p: argparse.ArgumentParser, solver_argument: Any) -> None:
@@ -48,7 +59,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run one of the subcommands; return its exit code."""
-    return {"stress": _stress}[args.command](args)
+    return {"stress": _stress, "value": _value}[args.command](args)
 
 
 def _name(given: str | None, derived: str) -> str:
@@ -71,6 +82,23 @@ def _stress(args: argparse.Namespace) -> int:
     print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}",
                                        na_rep="-"))
     return _finish(result.folder, "stress.csv", result.failures)
+
+
+def _value(args: argparse.Namespace) -> int:
+    from optimize.data.checks import scenario_name
+    from optimize.uncertainty import output, value
+    from optimize.uncertainty.plans import parse_year
+
+    deposits = None if args.deposits is None else [
+        d.strip() for d in args.deposits.split(",") if d.strip()]
+    result = value.project_value(
+        args.inputs, output.default_folder("value", _name(args.name, scenario_name(args.inputs))),
+        deposits=deposits, fund_by=parse_year(args.fund_by, "--fund-by"), workers=args.workers,
+        overrides=overrides(args))
+    cols = ["case", "facility", "decision", "status", "value_musd", "funded"]
+    print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}",
+                                       na_rep="-"))
+    return _finish(result.folder, "value.csv", result.failures)
 
 
 def _finish(folder: Path, table: str, failures: dict[str, str]) -> int:
