@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from optimize.uncertainty import FUND_BY_DELAY
 
 EXIT_SOLVED, EXIT_FAILED = 0, 1
-COMMANDS = ("stress", "value")
+COMMANDS = ("stress", "value", "stochastic", "sensitivity")
 
 
 def add_commands(sub: Any, sweep_arguments: Any, solver_argument: Any) -> None:
@@ -35,15 +36,37 @@ def add_commands(sub: Any, sweep_arguments: Any, solver_argument: Any) -> None:
                    help=f"their latest FID year (default: each one's first possible FID year "
                         f"plus {FUND_BY_DELAY})")
     _common(v, solver_argument)
+    t = sub.add_parser("stochastic", help="one plan for many futures: FIDs up to a year shared "
+                                          "by all (extensive form), with EVPI and VSS")
+    t.add_argument("scenarios", type=Path, nargs="+", help="inputs folders or scenario files")
+    t.add_argument("--probabilities", metavar="P1,P2,...",
+                   help="one per scenario, summing to 1 (default: equal)")
+    t.add_argument("--decide-by", metavar="YEAR",
+                   help="FIDs up to YEAR are decided now, for every future (default: all)")
+    t.add_argument("--cvar-weight", default="0", metavar="W",
+                   help="weight of the CVaR of the shortfall penalty NPV (default 0: none)")
+    t.add_argument("--cvar-alpha", default="0.9", metavar="A",
+                   help="CVaR level: the mean of the worst 1-A of futures (default 0.9)")
+    t.add_argument("--reference", metavar="RUN", type=Path,
+                   help="solved run whose plan VSS compares with (default: the first "
+                        "scenario's own optimum)")
+    _common(t, solver_argument, workers=False)
+    n = sub.add_parser("sensitivity", help="one input group at a time at its low and high "
+                                           "value: tornado of subsidy NPV and covered years")
+    n.add_argument("inputs", type=Path, help="inputs folder or scenario file")
+    n.add_argument("--ranges", type=Path, metavar="FILE",
+                   help="ranges file (default: the shipped optimize/uncertainty/ranges.toml)")
+    _common(n, solver_argument)
 
 
-def _common(p: argparse.ArgumentParser, solver_argument: Any) -> None:
+def _common(p: argparse.ArgumentParser, solver_argument: Any, workers: bool = True) -> None:
     from optimize.cli import WORKERS, bounded_flag, setting_flag
 
     p.add_argument("--name", help="analysis name, a plain name: results/<command>-<name>/")
-    p.add_argument("--workers", type=bounded_flag(WORKERS), default=2,
-                   help="local worker processes (default 2)")
-    solver_argument(p)
+    if workers:
+        p.add_argument("--workers", type=bounded_flag(WORKERS), default=2,
+                       help="local worker processes (default 2)")
+        solver_argument(p)
     p.add_argument("--time-limit", type=setting_flag("solver.time_limit_s"), metavar="S",
                    help="solver time limit per solve")
     p.add_argument("--mip-gap", type=setting_flag("solver.mip_gap"), metavar="G",
@@ -59,7 +82,8 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run one of the subcommands; return its exit code."""
-    return {"stress": _stress, "value": _value}[args.command](args)
+    return {"stress": _stress, "value": _value, "stochastic": _stochastic,
+            "sensitivity": _sensitivity}[args.command](args)
 
 
 def _name(given: str | None, derived: str) -> str:
@@ -99,6 +123,61 @@ def _value(args: argparse.Namespace) -> int:
     print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}",
                                        na_rep="-"))
     return _finish(result.folder, "value.csv", result.failures)
+
+
+def number(text: str, flag: str, lower: float, upper: float, upper_open: bool = False) -> float:
+    """Return a numeric flag within its bounds; InputError naming the flag otherwise."""
+    from optimize.errors import InputError, Problem
+
+    try:
+        x = float(text)
+    except ValueError:
+        x = math.nan
+    inside = lower <= x < upper if upper_open else lower <= x <= upper
+    if not inside:
+        below = "below" if upper_open else "at most"
+        raise InputError([Problem(flag, None, None, f"must be at least {lower:g} and {below} "
+                                  f"{upper:g}, got {text!r}")])
+    return x
+
+
+def _stochastic(args: argparse.Namespace) -> int:
+    from optimize.uncertainty import output, stochastic
+    from optimize.uncertainty.plans import parse_year
+
+    risk = stochastic.Risk(number(args.cvar_weight, "--cvar-weight", 0.0, 1e6),
+                           number(args.cvar_alpha, "--cvar-alpha", 0.0, 1.0, upper_open=True))
+    decide_by = parse_year(args.decide_by, "--decide-by")
+    derived = f"{len(args.scenarios)}-futures" + (f"-by-{decide_by}" if decide_by else "")
+    result = stochastic.stochastic(
+        args.scenarios, output.default_folder("stochastic", _name(args.name, derived)),
+        probabilities=stochastic.parse_probabilities(args.probabilities), decide_by=decide_by,
+        risk=risk, reference_run=args.reference, overrides=overrides(args))
+    s = result.summary
+    print(f"status: {s['status']}" + (f" ({s['message']})" if s.get("message") else ""))
+    if not result.tables:
+        return EXIT_FAILED
+    plan = ", ".join(f"{p['facility']} {p['fid_year']}" for p in s["plan"]) or "nothing"
+    print(f"first-stage plan (FIDs {'in every year' if decide_by is None else f'up to {decide_by}'}"
+          f"): {plan}")
+    print(result.tables["measures"].to_string(index=False, float_format=lambda v: f"{v:,.2f}",
+                                              na_rep="-"))
+    assert result.folder is not None
+    return _finish(result.folder, "measures.csv", {})
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from optimize.data.checks import scenario_name
+    from optimize.uncertainty import output, sensitivity
+
+    result = sensitivity.sensitivity(
+        args.inputs, output.default_folder("sensitivity",
+                                           _name(args.name, scenario_name(args.inputs))),
+        ranges=args.ranges, workers=args.workers, overrides=overrides(args))
+    cols = ["group", "level", "status", "subsidy_npv_musd", "first_full_coverage_year"]
+    print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}",
+                                       na_rep="-"))
+    return _finish(result.folder, "sensitivity.csv", result.failures)
 
 
 def _finish(folder: Path, table: str, failures: dict[str, str]) -> int:
