@@ -15,7 +15,7 @@ from typing import Any
 from optimize.uncertainty import FUND_BY_DELAY
 
 EXIT_SOLVED, EXIT_FAILED = 0, 1
-COMMANDS = ("stress", "value", "stochastic", "sensitivity")
+COMMANDS = ("stress", "value", "stochastic", "sensitivity", "futures")
 
 
 def add_commands(sub: Any, sweep_arguments: Any, solver_argument: Any) -> None:
@@ -38,7 +38,9 @@ def add_commands(sub: Any, sweep_arguments: Any, solver_argument: Any) -> None:
     _common(v, solver_argument)
     t = sub.add_parser("stochastic", help="one plan for many futures: FIDs up to a year shared "
                                           "by all (extensive form), with EVPI and VSS")
-    t.add_argument("scenarios", type=Path, nargs="+", help="inputs folders or scenario files")
+    t.add_argument("scenarios", type=Path, nargs="*", help="inputs folders or scenario files")
+    t.add_argument("--futures", type=Path, metavar="FOLDER",
+                   help="a folder written by ree-plan futures: its scenarios and probabilities")
     t.add_argument("--probabilities", metavar="P1,P2,...",
                    help="one per scenario, summing to 1 (default: equal)")
     t.add_argument("--decide-by", metavar="YEAR",
@@ -57,6 +59,10 @@ def add_commands(sub: Any, sweep_arguments: Any, solver_argument: Any) -> None:
     n.add_argument("--ranges", type=Path, metavar="FILE",
                    help="ranges file (default: the shipped optimize/uncertainty/ranges.toml)")
     _common(n, solver_argument)
+    u = sub.add_parser("futures", help="draw or enumerate futures from a scenario-set file of "
+                                       "distributions")
+    u.add_argument("set_file", type=Path, metavar="SETFILE", help="scenario-set file (.toml)")
+    u.add_argument("--name", help="analysis name, a plain name: results/futures-<name>/")
 
 
 def _common(p: argparse.ArgumentParser, solver_argument: Any, workers: bool = True) -> None:
@@ -83,7 +89,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Run one of the subcommands; return its exit code."""
     return {"stress": _stress, "value": _value, "stochastic": _stochastic,
-            "sensitivity": _sensitivity}[args.command](args)
+            "sensitivity": _sensitivity, "futures": _futures}[args.command](args)
 
 
 def _name(given: str | None, derived: str) -> str:
@@ -148,10 +154,20 @@ def _stochastic(args: argparse.Namespace) -> int:
     risk = stochastic.Risk(number(args.cvar_weight, "--cvar-weight", 0.0, 1e6),
                            number(args.cvar_alpha, "--cvar-alpha", 0.0, 1.0, upper_open=True))
     decide_by = parse_year(args.decide_by, "--decide-by")
-    derived = f"{len(args.scenarios)}-futures" + (f"-by-{decide_by}" if decide_by else "")
+    scenarios = list(args.scenarios)
+    probabilities = stochastic.parse_probabilities(args.probabilities)
+    if args.futures is not None:
+        from optimize.uncertainty.futures import read_futures_folder
+
+        if scenarios or probabilities:
+            raise ValueError("give either --futures FOLDER or scenarios (with --probabilities)")
+        scenarios, probabilities = read_futures_folder(args.futures)  # type: ignore[assignment]
+    if not scenarios:
+        raise ValueError("give the scenarios of the futures, or --futures FOLDER")
+    derived = f"{len(scenarios)}-futures" + (f"-by-{decide_by}" if decide_by else "")
     result = stochastic.stochastic(
-        args.scenarios, output.default_folder("stochastic", _name(args.name, derived)),
-        probabilities=stochastic.parse_probabilities(args.probabilities), decide_by=decide_by,
+        scenarios, output.default_folder("stochastic", _name(args.name, derived)),
+        probabilities=probabilities, decide_by=decide_by,
         risk=risk, reference_run=args.reference, overrides=overrides(args))
     s = result.summary
     print(f"status: {s['status']}" + (f" ({s['message']})" if s.get("message") else ""))
@@ -178,6 +194,17 @@ def _sensitivity(args: argparse.Namespace) -> int:
     print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}",
                                        na_rep="-"))
     return _finish(result.folder, "sensitivity.csv", result.failures)
+
+
+def _futures(args: argparse.Namespace) -> int:
+    from optimize.uncertainty import futures, output
+
+    table = futures.futures(args.set_file, output.default_folder(
+        "futures", _name(args.name, args.set_file.stem)))
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    folder = output.default_folder("futures", _name(args.name, args.set_file.stem))
+    print(f"results: {folder / 'futures.csv'} (ree-plan stochastic --futures {folder})")
+    return EXIT_SOLVED
 
 
 def _finish(folder: Path, table: str, failures: dict[str, str]) -> int:

@@ -46,8 +46,11 @@ def target(out: str | Path, inputs: Iterable[str | Path]) -> Path:
 
 
 def write_analysis(out: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any],
-                   report: str | None = None) -> None:
-    """Write ``<name>.csv`` per table, ``summary.json`` and ``report.html``; swap them in whole."""
+                   report: str | None = None, files: dict[str, str] | None = None) -> None:
+    """Write ``<name>.csv`` per table, ``summary.json`` and ``report.html``; swap them in whole.
+
+    ``files`` are further text files by name (a futures folder's scenario files).
+    """
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -60,6 +63,8 @@ def write_analysis(out: Path, tables: dict[str, pd.DataFrame], summary: dict[str
             json.dumps(summary, indent=2, allow_nan=False, default=str) + "\n", encoding="utf-8")
         if report is not None:
             (tmp / "report.html").write_text(report, encoding="utf-8")
+        for name, body in (files or {}).items():
+            (tmp / name).write_text(body, encoding="utf-8")
         write_marker(tmp, ANALYSIS, out.name, files=sorted(p.name for p in tmp.iterdir()))
         check_replaceable(out, f"analysis folder {str(out)!r}", (ANALYSIS,))
         _swap_in(tmp, out)
