@@ -49,6 +49,13 @@ def add_commands(sub: Any, sweep_arguments: Any, solver_argument: Any) -> None:
                    help="weight of the CVaR of the shortfall penalty NPV (default 0: none)")
     t.add_argument("--cvar-alpha", default="0.9", metavar="A",
                    help="CVaR level: the mean of the worst 1-A of futures (default 0.9)")
+    t.add_argument("--engine", choices=("ef", "ph"), default="ef",
+                   help="ef: the extensive form by HiGHS (default); ph: progressive hedging "
+                        "with mpi-sppy, run under mpiexec -n N (needs the [mpi] extra)")
+    t.add_argument("--rho-factor", default=None, metavar="R",
+                   help="ph: rho as this share of each FID's public capex NPV (default 0.1)")
+    t.add_argument("--max-iterations", default="50", metavar="N",
+                   help="ph: at most N iterations (default 50)")
     t.add_argument("--reference", metavar="RUN", type=Path,
                    help="solved run whose plan VSS compares with (default: the first "
                         "scenario's own optimum)")
@@ -165,6 +172,8 @@ def _stochastic(args: argparse.Namespace) -> int:
     if not scenarios:
         raise ValueError("give the scenarios of the futures, or --futures FOLDER")
     derived = f"{len(scenarios)}-futures" + (f"-by-{decide_by}" if decide_by else "")
+    if args.engine == "ph":
+        return _progressive_hedging(args, scenarios, probabilities, decide_by, derived)
     result = stochastic.stochastic(
         scenarios, output.default_folder("stochastic", _name(args.name, derived)),
         probabilities=probabilities, decide_by=decide_by,
@@ -194,6 +203,35 @@ def _sensitivity(args: argparse.Namespace) -> int:
     print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}",
                                        na_rep="-"))
     return _finish(result.folder, "sensitivity.csv", result.failures)
+
+
+def _progressive_hedging(args: argparse.Namespace, scenarios: list[str | Path],
+                         probabilities: list[float] | None, decide_by: int | None,
+                         derived: str) -> int:
+    from optimize.uncertainty import output, ph, stochastic
+
+    ph.require_mpisppy()
+    futures = stochastic.read_futures(scenarios, probabilities)  # checks them, on every rank
+    out = output.default_folder("stochastic", _name(args.name, derived + "-ph"))
+    output.target(out, scenarios)  # refuse a folder before PH runs, on every rank
+    factor = ph.RHO_FACTOR if args.rho_factor is None else number(
+        args.rho_factor, "--rho-factor", 1e-9, 1e9)
+    iterations = int(number(args.max_iterations, "--max-iterations", 0, 100000))
+    result = ph.progressive_hedging(
+        {f.name: str(s) for f, s in zip(futures, scenarios, strict=True)},
+        {f.name: f.probability for f in futures}, decide_by, rho_factor=factor,
+        max_iterations=iterations, overrides=overrides(args))
+    if result is None:  # not rank 0
+        return EXIT_SOLVED
+    ph.write(result, out, scenarios)
+    s = result.summary
+    plan = ", ".join(f"{p['facility']} {p['fid_year']}" for p in s["plan"]) or "nothing"
+    print(f"progressive hedging on {s['ranks']} rank(s): {s['iterations']} iterations, "
+          f"converged {s['converged']} (convergence {s['convergence']:.3g})")
+    print(f"first-stage plan: {plan}")
+    print(f"expected objective {s['objective_musd']} MUSD; bound {s['trivial_bound_musd']:.2f}; "
+          f"gap {s['gap_to_bound']}")
+    return _finish(out, "objectives.csv", {})
 
 
 def _futures(args: argparse.Namespace) -> int:
