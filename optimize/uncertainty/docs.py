@@ -29,7 +29,7 @@ def _module_doc(module: ModuleType) -> str:
 def uncertainty_page() -> str:
     """Return the text of docs/uncertainty.md."""
     from optimize.docs import math_block, prose
-    from optimize.uncertainty import plans, stochastic, stress, value
+    from optimize.uncertainty import futures, ph, plans, sensitivity, stochastic, stress, value
 
     parts = ["# Deciding under uncertainty\n",
              "Generated from the docstrings in `optimize/uncertainty/` by `python -m "
@@ -42,4 +42,7 @@ def uncertainty_page() -> str:
     for fn in stochastic.STOCHASTIC_FAMILIES:
         parts.append(f"#### `{fn.__name__}`\n\n{prose(fn)}\n\n```math\n{math_block(fn)}\n```\n")
         parts.append(f"Code: `{fn.__module__}.{fn.__name__}`\n")
+    for title, module in (("Progressive hedging", ph), ("Sensitivity", sensitivity),
+                          ("Futures from distributions", futures)):
+        parts.append(f"## {title}\n\n{_module_doc(module)}\n\nCode: `{module.__name__}`\n")
     return "\n".join(parts)

@@ -19,13 +19,14 @@ Three values measure what the stochastic plan is worth:
 - WS, wait-and-see: each future solved alone, with its own plan (with a CVaR weight, plus
   the weighted CVaR of those plans' penalties); EVPI = RP - WS, what knowing the future
   before deciding would save;
-- EEV: the first stage fixed to a reference plan (the first future's own optimum, or a
-  solved run's), the rest free; VSS = EEV - RP, what planning for every future saves over
-  planning for the reference one.
+- EEV: the first stage held at a reference plan (the first future's own optimum, or a
+  solved run's) in every future, the rest free; VSS = EEV - RP, what planning for every
+  future saves over planning for the reference one.
 
-Each future's own plan is also held in every future (the extensive form with its first
-stage fixed), and the best of these starts HiGHS on the stochastic program: its plan is
-then never worse than any of them, even when the time limit stops it.
+Each future's own first stage is also held in every future (each future then solved alone,
+as ``ree-plan stress`` does), and the best of these starts HiGHS on the stochastic program;
+if the time limit stops HiGHS before it improves on that start, the start is the plan
+(status ``feasible``, saying so). The stochastic plan is never worse than any of them.
 """
 
 from __future__ import annotations
@@ -336,21 +337,6 @@ def solve_held(held: Held, stage: str, start: np.ndarray | None = None) -> Solve
     return Solved(state, objective, gap, seconds, per_future)
 
 
-def with_plan(held: Held, plan: Plan) -> tuple[Solved, list[str]]:
-    """Solve with the first stage fixed to ``plan``; restore. Returns the FIDs it lost."""
-    cols = np.array(list(held.plan_columns.values()), dtype=np.int32)
-    fixed = np.array([1.0 if plan.get(f) == y else 0.0 for f, y in held.plan_columns],
-                     dtype=np.float64)
-    decide_by = held.ef.decide_by
-    lost = [f"{f} {y}" for f, y in sorted(plan.items())
-            if (decide_by is None or y <= decide_by) and (f, y) not in held.plan_columns]
-    held.h.changeColsBounds(len(cols), cols, fixed, fixed)
-    try:
-        return solve_held(held, "plans_held"), lost
-    finally:
-        held.h.changeColsBounds(len(cols), cols, held.col_lower[cols], held.col_upper[cols])
-
-
 def first_stage_of(plan: Plan, held: Held) -> tuple[tuple[str, int], ...]:
     """Return the plan's FIDs that are first-stage decisions of the held model."""
     return tuple(sorted((f, y) for f, y in plan.items() if (f, y) in held.plan_columns))
@@ -372,6 +358,57 @@ def plan_of(ef: ConcreteModel) -> Plan:
     return {f: y for (f, y), v in ef.plan.items() if (v.value or 0.0) > 0.5}
 
 
+@dataclass
+class Candidate:
+    """A first stage held in every future, each future solved alone with it."""
+
+    plan: Plan
+    objective_musd: float | None
+    per_future: dict[str, float | None]
+    models: dict[str, ConcreteModel]
+
+
+def evaluate_plan(futures: list[Future], plan: Plan, decide_by: int | None, risk: Risk,
+                  options: SolveOptions) -> Candidate:
+    """Hold ``plan`` up to ``decide_by`` in each future and solve each alone.
+
+    With the first stage fixed the futures no longer share anything, so each is its own
+    (small) MIP: faster and surer than the extensive form with the plan fixed.
+    """
+    per_future: dict[str, float | None] = {}
+    penalties: dict[str, float] = {}
+    models = {}
+    for f in futures:
+        e = solve_loaded(f.loaded, options, plan=plan, up_to=decide_by)
+        per_future[f.name] = e.summary.get("objective_musd")
+        penalties[f.name] = e.summary.get("penalty_npv_musd") or 0.0
+        if e.model is not None:
+            models[f.name] = e.model
+    if any(z is None for z in per_future.values()):
+        return Candidate(plan, None, per_future, models)
+    z = sum(f.probability * float(per_future[f.name] or 0.0) for f in futures)
+    z += risk.weight * cvar_of(penalties, {f.name: f.probability for f in futures}, risk.alpha)
+    return Candidate(plan, z, per_future, models)
+
+
+def start_from(held: Held, candidate: Candidate) -> np.ndarray:
+    """Return the extensive form's columns at a candidate's plan (a start for HiGHS)."""
+    ef = held.ef
+    with PauseGC():
+        for name, m in ef.blocks.items():
+            solved = candidate.models[name]
+            for component in VARIABLES:
+                target = m.component(component)
+                for index, v in solved.component(component).items():
+                    target[index].set_value(v.value or 0.0, skip_validation=True)
+        for (f, y), v in ef.plan.items():
+            v.set_value(1.0 if candidate.plan.get(f) == y else 0.0)
+        ef.var_threshold.set_value(0.0)
+        for s, m in ef.blocks.items():
+            ef.excess[s].set_value(max(0.0, float(value(m.penalty))))
+    return np.array([v.value or 0.0 for v in held.columns], dtype=np.float64)
+
+
 def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: Risk = Risk(),
                      reference: tuple[str, Plan] | None = None,
                      overrides: dict[str, Any] | None = None,
@@ -379,9 +416,11 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
     """Solve the stochastic program; with ``measures``, also WS and EEV (EVPI, VSS).
 
     With ``measures`` each future is first solved alone (WS; the first one's plan is the
-    default reference), and the extensive form with its first stage fixed to each distinct
-    plan among them and the reference; the best of those starts the stochastic solve, so
-    its plan is never worse than any future's own plan held in every future.
+    default reference), then each distinct first stage among those plans and the reference
+    is held in every future (EEV is the reference's). The best of them starts HiGHS on the
+    extensive form; if HiGHS stops (time limit) without improving on it, the best of them is
+    the reported plan (status ``feasible``, saying so), so the stochastic plan is never worse
+    than any future's own plan held in every future.
     """
     options = options_for(futures[0].loaded.data, **(overrides or {}))
     started = time.perf_counter()
@@ -391,6 +430,7 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
     held.seconds["build"] = build_seconds
     extra: dict[str, Any] = {}
     per_future: dict[str, dict[str, float | None]] = {f.name: {} for f in futures}
+    best: Candidate | None = None
     start = None
     if measures:
         started = time.perf_counter()
@@ -400,18 +440,19 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
                  for name, s in own.items()}
         if reference is None:
             reference = (futures[0].name, plans[futures[0].name])
-        tried: dict[tuple[tuple[str, int], ...], Solved] = {}
-        best: tuple[float, np.ndarray] | None = None
+        started = time.perf_counter()
+        tried: dict[tuple[tuple[str, int], ...], Candidate] = {}
         for plan in [reference[1], *plans.values()]:
             key = first_stage_of(plan, held)
-            if key in tried:
-                continue
-            tried[key], _ = with_plan(held, plan)
-            z = tried[key].objective_musd
-            if z is not None and held.x is not None and (best is None or z < best[0]):
-                best = (z, held.x.copy())
-        eev, lost = with_plan(held, reference[1])
-        start = None if best is None else best[1]
+            if key not in tried:
+                tried[key] = evaluate_plan(futures, dict(key), decide_by, risk, options)
+        held.seconds["plans_held"] = time.perf_counter() - started
+        eev = tried[first_stage_of(reference[1], held)]
+        lost = [f"{f} {y}" for f, y in sorted(reference[1].items())
+                if (decide_by is None or y <= decide_by) and (f, y) not in held.plan_columns]
+        found = [c for c in tried.values() if c.objective_musd is not None]
+        best = min(found, key=lambda c: float(c.objective_musd or 0.0)) if found else None
+        start = None if best is None else start_from(held, best)
         objectives = {n: s.get("objective_musd") for n, s in own.items()}
         ws = None if any(z is None for z in objectives.values()) else (
             sum(f.probability * float(objectives[f.name] or 0.0) for f in futures)
@@ -428,10 +469,24 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
             "reference_fids_not_allowed": lost, "reference_plan_musd": eev.objective_musd,
             "own_plans": {n: [{"facility": f, "fid_year": y} for f, y in sorted(p.items())]
                           for n, p in plans.items()},
-            "statuses": {"wait_and_see": sorted({s["status"] for s in own.values()}),
-                         "reference_plan": eev.status},
+            "first_stages_tried": len(tried),
+            "statuses": {"wait_and_see": sorted({s["status"] for s in own.values()})},
         }
     rp = solve_held(held, "stochastic", start)
+    if best is not None and start is not None and (
+            rp.objective_musd is None or rp.objective_musd > float(best.objective_musd or 0.0)
+            + 1e-6 * max(1.0, abs(float(best.objective_musd or 0.0)))):
+        for v, x in zip(held.columns, start.tolist(), strict=True):  # back to the best start
+            v.set_value(x, skip_validation=True)
+        rp = Solved("feasible", best.objective_musd, rp.mip_gap, rp.seconds,
+                    {n: float(z or 0.0) for n, z in best.per_future.items()},
+                    f"HiGHS stopped ({rp.status}) before it improved on the best of the "
+                    "futures' own first stages held in every future; that is the plan")
+    ws_bound = extra.get("wait_and_see_musd")
+    if rp.status == "feasible" and rp.objective_musd is not None and ws_bound is not None \
+            and rp.objective_musd <= ws_bound + 1e-6 * max(1.0, abs(ws_bound)):
+        # Wait-and-see is a lower bound on the stochastic program: the plan is optimal.
+        rp.status, rp.message, rp.mip_gap = "optimal", "equals the wait-and-see bound", 0.0
     if rp.objective_musd is None:
         failed: dict[str, Any] = {"analysis": "stochastic", "status": rp.status,
                                   "message": rp.message}
@@ -459,7 +514,6 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
     if measures:
         summary["evpi_musd"] = _minus(rp.objective_musd, summary["wait_and_see_musd"])
         summary["vss_musd"] = _minus(summary["reference_plan_musd"], rp.objective_musd)
-        summary["statuses"]["stochastic"] = rp.status
     summary["seconds"] = {k: round(v, 3) for k, v in held.seconds.items()}
     tables["objectives"] = pd.DataFrame(rows)
     tables["plan"] = pd.DataFrame(summary["plan"], columns=["facility", "fid_year"])
