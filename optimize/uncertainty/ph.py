@@ -73,10 +73,16 @@ def non_anticipativity(m: ConcreteModel, keys: list[tuple[str, int]]) -> None:
     .. math::
 
         fid_{f,y} = first\_stage_{f,y} \qquad \forall (f, y) \in \text{fid\_years},\ y \le Y
+
+    A first-stage FID the future does not allow is free in it, as in the extensive form.
     """
     m.first_stage = Var(keys, domain=Binary)
     m.non_anticipativity = Constraint(
         [k for k in keys if k in m.fid], rule=lambda m, f, y: m.fid[f, y] == m.first_stage[f, y])
+    # A FID this future does not allow binds nothing here; one row names its copy, so that
+    # the solver reports a value for it (mpi-sppy refuses a nonant no row holds).
+    m.first_stage_elsewhere = Constraint(
+        [k for k in keys if k not in m.fid], rule=lambda m, f, y: m.first_stage[f, y] <= 1)
 
 
 def rho(m: ConcreteModel, f: str, y: int, factor: float) -> float:
