@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--budget-scale", default="0:2:0.1", metavar="START:STOP:STEP",
                    help="scales applied to every budget (default 0:2:0.1)")
     _sweep_arguments(f)
+    from optimize.uncertainty import commands  # stress, value, stochastic, sensitivity, ...
+
+    commands.add_commands(sub, _sweep_arguments, _solver_argument)
     return p
 
 
@@ -79,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "report":
             return _report(args)
+        from optimize.uncertainty import commands
+
+        if args.command in commands.COMMANDS:
+            return commands.run(args)
         return _solve(args)
     except InputError as exc:
         print(exc.report(), file=sys.stderr)

@@ -247,9 +247,16 @@ def inputs_reference() -> str:
     return "\n".join(parts)
 
 
+def _uncertainty() -> str:
+    from optimize.uncertainty.docs import uncertainty_page
+
+    return uncertainty_page()
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "formulation.md": formulation,
     "inputs.md": inputs_reference,
+    "uncertainty.md": _uncertainty,
 }
 
 

@@ -45,7 +45,11 @@ from typing import Any
 
 MARKER = ".ree-plan-run"
 RUN, COMPARE, FRONTIER = "run", "compare", "frontier"
-KINDS = (RUN, COMPARE, FRONTIER)
+#: A folder of one analysis under uncertainty (stress, value, stochastic, sensitivity,
+#: futures; ``optimize.uncertainty``): its tables, summary.json and report.html, as its
+#: marker lists them.
+ANALYSIS = "analysis"
+KINDS = (RUN, COMPARE, FRONTIER, ANALYSIS)
 SWEEP_KINDS = (COMPARE, FRONTIER)
 
 #: Keys every summary.json of ree-plan has had; a folder written before the marker is a run
