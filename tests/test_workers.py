@@ -116,7 +116,15 @@ def start_compare(paths: list[Path], cwd: Path, stderr: IO[str]) -> subprocess.P
     """Start ``ree-plan compare`` of ``paths`` on two workers, into ``cwd/results``."""
     cmd = [sys.executable, "-m", "optimize", "compare", *map(str, paths), "--name", "w",
            "--workers", "2"]
-    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
+    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr,
+                            preexec_fn=default_ctrl_c)
+
+
+def default_ctrl_c() -> None:
+    """Give the child Ctrl-C as a terminal does. An ignored SIGINT is inherited across exec
+    and Python then keeps ignoring it: in a full test session something leaves SIGINT
+    ignored in pytest's own process, and the interrupted compare ran to its end."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def finished_runs(runs: Path) -> dict[str, str]:
