@@ -274,17 +274,9 @@ def _compile(m: ConcreteModel) -> StandardForm:
         info = LinearStandardFormCompiler().write(
             m, mixed_form=True, column_order=[m.component(v) for v in VARIABLES])
     columns = info.columns
-    n_col = len(columns)
-    rhs = np.asarray(info.rhs, dtype=np.float64)
-    sense = np.fromiter((r[1] for r in info.rows), dtype=np.int8, count=len(info.rows))
-    lower = np.where(sense == 1, -math.inf, rhs)
-    upper = np.where(sense == -1, math.inf, rhs)
-    bounds = [v.bounds for v in columns]
-    col_lower = np.fromiter((-math.inf if lb is None else lb for lb, _ in bounds),
-                            dtype=np.float64, count=n_col)
-    col_upper = np.fromiter((math.inf if ub is None else ub for _, ub in bounds),
-                            dtype=np.float64, count=n_col)
-    integer = np.fromiter((v.is_integer() for v in columns), dtype=bool, count=n_col)
+    sense = row_senses(info)
+    lower, upper = row_bounds(sense, np.asarray(info.rhs, dtype=np.float64))
+    col_lower, col_upper, integer = column_bounds(columns)
     a = info.A
     c = info.c.tocsr()
     costs = [without_round_off(row) for row in c[:3].toarray()]
@@ -295,6 +287,34 @@ def _compile(m: ConcreteModel) -> StandardForm:
         value=a.data.astype(np.float64), integer=integer,
         cost_subsidy=costs[0], cost_penalty=costs[1], cost_tiebreak=costs[2],
         reported_keys=keys, reported=c[3:], reported_offset=np.asarray(info.c_offset[3:]))
+
+
+def row_senses(info: Any) -> np.ndarray:
+    """Return each compiled row's sense (mixed form): 0 ==, 1 <=, -1 >=."""
+    return np.fromiter((r[1] for r in info.rows), dtype=np.int8, count=len(info.rows))
+
+
+def row_bounds(sense: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return rows' lower and upper bounds from their senses and right-hand sides."""
+    return np.where(sense == 1, -math.inf, rhs), np.where(sense == -1, math.inf, rhs)
+
+
+def column_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the variables' lower and upper bounds (infinite where None) and integrality."""
+    n = len(columns)
+    bounds = [v.bounds for v in columns]
+    lower = np.fromiter((-math.inf if lb is None else lb for lb, _ in bounds),
+                        dtype=np.float64, count=n)
+    upper = np.fromiter((math.inf if ub is None else ub for _, ub in bounds),
+                        dtype=np.float64, count=n)
+    integer = np.fromiter((v.is_integer() for v in columns), dtype=bool, count=n)
+    return lower, upper, integer
+
+
+def project_highs_options(options: SolveOptions) -> dict[str, Any]:
+    """Return the project's settings (time limit, gap, threads, seed) by HiGHS's names."""
+    return {"time_limit": float(options.time_limit_s), "mip_rel_gap": float(options.mip_gap),
+            "threads": int(options.threads), "random_seed": RANDOM_SEED}
 
 
 #: A cost coefficient at most this share of its objective part's largest is round-off: where
@@ -353,9 +373,8 @@ def recompile_parameters(m: ConcreteModel, form: StandardForm) -> bool:
             and np.array_equal(entry_rows[order], form.index[at])):
         return False
     form.value[at] = a.data[order]
-    rhs = np.asarray(info.rhs, dtype=np.float64)
-    form.row_lower[rows] = np.where(form.row_sense[rows] == 1, -math.inf, rhs)
-    form.row_upper[rows] = np.where(form.row_sense[rows] == -1, math.inf, rhs)
+    form.row_lower[rows], form.row_upper[rows] = row_bounds(
+        form.row_sense[rows], np.asarray(info.rhs, dtype=np.float64))
     c = info.c.tocsr()
     for i, name in enumerate(parts):
         cost = np.zeros(form.n_col)
@@ -521,10 +540,9 @@ class HighsModel:
         started = time.perf_counter()
         self.m, self.options = m, options
         self.h = new_highs()
-        self.solver_options: dict[str, Any] = dict((
-            ("time_limit", float(options.time_limit_s)), ("mip_rel_gap", float(options.mip_gap)),
-            ("threads", int(options.threads)), ("random_seed", RANDOM_SEED),
-            *((name, highs_value(name, value)) for name, value in options.own_options)))
+        self.solver_options: dict[str, Any] = {
+            **project_highs_options(options),
+            **{name: highs_value(name, value) for name, value in options.own_options}}
         for name, value in self.solver_options.items():
             if self.h.setOptionValue(name, value) == highspy.HighsStatus.kError:
                 raise ValueError(f"HiGHS refused option {name} = {value!r}")

@@ -62,7 +62,14 @@ from optimize.model import VARIABLES, build_model
 from optimize.pipeline import finite_or_null, options_for
 from optimize.results.safety import claim
 from optimize.results.tables import extract, summary_numbers
-from optimize.solve import RANDOM_SEED, SolveOptions, new_highs
+from optimize.solve import (
+    SolveOptions,
+    column_bounds,
+    new_highs,
+    project_highs_options,
+    row_bounds,
+    row_senses,
+)
 from optimize.uncertainty import output
 from optimize.uncertainty.output import ANALYSIS_KIND
 from optimize.uncertainty.plans import Plan, last_first_full_year, solve_loaded
@@ -250,19 +257,12 @@ def hold_in_highs(ef: ConcreteModel, options: SolveOptions) -> Held:
         info = LinearStandardFormCompiler().write(ef, mixed_form=True)
     columns = info.columns
     n = len(columns)
-    rhs = np.asarray(info.rhs, dtype=np.float64)
-    sense = np.fromiter((r[1] for r in info.rows), dtype=np.int8, count=len(info.rows))
-    row_lower = np.where(sense == 1, -math.inf, rhs)
-    row_upper = np.where(sense == -1, math.inf, rhs)
-    col_lower = np.array([-math.inf if v.lb is None else v.lb for v in columns], dtype=float)
-    col_upper = np.array([math.inf if v.ub is None else v.ub for v in columns], dtype=float)
-    integer = np.array([v.is_integer() for v in columns], dtype=bool)
+    row_lower, row_upper = row_bounds(row_senses(info), np.asarray(info.rhs, dtype=np.float64))
+    col_lower, col_upper, integer = column_bounds(columns)
     a = info.A
     cost = np.asarray(info.c.toarray()[0], dtype=np.float64)
     h = new_highs()
-    for name, v in (("time_limit", float(options.time_limit_s)),
-                    ("mip_rel_gap", float(options.mip_gap)), ("threads", int(options.threads)),
-                    ("random_seed", RANDOM_SEED)):
+    for name, v in project_highs_options(options).items():
         h.setOptionValue(name, v)
     h.passModel(n, len(info.rows), a.nnz, int(highspy.MatrixFormat.kColwise),
                 int(highspy.ObjSense.kMinimize), 0.0, cost, col_lower, col_upper, row_lower,
