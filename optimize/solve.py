@@ -157,6 +157,11 @@ class StandardForm:
     reported_keys: list[tuple[str, Any]]
     reported: Any
     reported_offset: np.ndarray
+    #: Each objective part's constant: the terms of fixed variables, which the compiler
+    #: takes out of the columns (a FID fixed through the API or held by ``stress``).
+    offset_subsidy: float = 0.0
+    offset_penalty: float = 0.0
+    offset_tiebreak: float = 0.0
     _positions: Positions | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -180,6 +185,11 @@ class StandardForm:
             self._positions = Positions(self)
         return self._positions
 
+    @property
+    def offset(self) -> float:
+        """Return the full objective's constant (subsidy + penalty + tie-break)."""
+        return self.offset_subsidy + self.offset_penalty + self.offset_tiebreak
+
     def pass_to(self, h: highspy.Highs) -> None:
         """Hand the model to HiGHS (costs: the full objective, subsidy + penalty + tie-break).
 
@@ -189,7 +199,8 @@ class StandardForm:
         """
         status = h.passModel(self.n_col, self.n_row, self.n_nonzeros,
                              int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize),
-                             0.0, self.cost_subsidy + self.cost_penalty + self.cost_tiebreak,
+                             self.offset,
+                             self.cost_subsidy + self.cost_penalty + self.cost_tiebreak,
                              self.col_lower, self.col_upper, self.row_lower, self.row_upper,
                              self.start, self.index, self.value, self.integer.astype(np.int32))
         if status == highspy.HighsStatus.kError:
@@ -280,13 +291,15 @@ def _compile(m: ConcreteModel) -> StandardForm:
     a = info.A
     c = info.c.tocsr()
     costs = [without_round_off(row) for row in c[:3].toarray()]
+    offsets = [float(v) for v in np.asarray(info.c_offset[:3], dtype=np.float64)]
     return StandardForm(
         columns=columns, rows=[r[0] for r in info.rows], row_sense=sense, col_lower=col_lower,
         col_upper=col_upper, row_lower=lower, row_upper=upper,
         start=a.indptr.astype(np.int32), index=a.indices.astype(np.int32),
         value=a.data.astype(np.float64), integer=integer,
         cost_subsidy=costs[0], cost_penalty=costs[1], cost_tiebreak=costs[2],
-        reported_keys=keys, reported=c[3:], reported_offset=np.asarray(info.c_offset[3:]))
+        reported_keys=keys, reported=c[3:], reported_offset=np.asarray(info.c_offset[3:]),
+        offset_subsidy=offsets[0], offset_penalty=offsets[1], offset_tiebreak=offsets[2])
 
 
 def row_senses(info: Any) -> np.ndarray:
@@ -381,6 +394,7 @@ def recompile_parameters(m: ConcreteModel, form: StandardForm) -> bool:
         row = c[i:i + 1]
         cost[cols[row.indices]] = row.data
         setattr(form, f"cost_{name}", without_round_off(cost))
+        setattr(form, f"offset_{name}", float(info.c_offset[i]))
     _replace_reported(form, keys, c[len(parts):], cols, np.asarray(info.c_offset[len(parts):]))
     return True
 
@@ -643,11 +657,13 @@ class HighsModel:
                 if not status.has_solution:
                     result.status, result.message = status, message
                     return result
-                best = float(form.cost_penalty @ np.asarray(h.getSolution().col_value))
+                best = float(form.cost_penalty @ np.asarray(h.getSolution().col_value)
+                             + form.offset_penalty)
                 cap = best + COVERAGE_TOLERANCE * max(1.0, abs(best))
                 nz = np.flatnonzero(form.cost_penalty)
                 added_row = h.getNumRow()
-                h.addRow(-math.inf, cap, len(nz), nz, form.cost_penalty[nz])
+                h.addRow(-math.inf, cap - form.offset_penalty, len(nz), nz,
+                         form.cost_penalty[nz])
                 self._costs(form.cost_subsidy + form.cost_tiebreak)
             else:
                 self._costs(form.cost_subsidy + form.cost_penalty + form.cost_tiebreak)
@@ -726,8 +742,10 @@ class HighsModel:
         result.load_seconds = time.perf_counter() - started
         x = self.x
         assert x is not None
-        result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x)
-        objective = float((form.cost_subsidy + form.cost_penalty) @ x)
+        result.solver_objective = float(np.asarray(h.getLp().col_cost_) @ x
+                                        + h.getLp().offset_)
+        objective = float((form.cost_subsidy + form.cost_penalty) @ x
+                          + form.offset_subsidy + form.offset_penalty)
         result.objective_musd = 0.0 if abs(objective) < 1e-9 else objective
 
     def _set_values(self, h: highspy.Highs) -> None:

@@ -123,10 +123,6 @@ def solve_loaded(loaded: LoadedInputs, options: SolveOptions, plan: Plan | None 
     m = model.m
     tables = extract(m, model.expression_values()) if result.status.has_solution else None
     summary = make_summary(loaded, m, result, options, tables, build_seconds)
-    if tables is not None:
-        # Fixed FIDs are constants to the compiler, so the solver's objective leaves out
-        # their capex and salvage; the model's own expressions keep them.
-        summary["objective_musd"] = summary["subsidy_npv_musd"] + summary["penalty_npv_musd"]
     return Evaluation(finite_or_null(summary), m, unavailable)
 
 
