@@ -106,9 +106,11 @@ share_{m,e} price[oxide,e,y]`; `revenue[f,y]` and `cost[f,y]` at reference price
   left of a budget after its grants), and both are reported apart (`finance.csv`
   `committed_musd`, `funding.csv` rows with `covers` committed, `committed_npv_musd` in
   `summary.json`). The objective minimises the new subsidy only, so a floor lowers what the
-  plan must add; among equally cheap plans the tie-break takes the least floor payment, so
-  the committed figure is what the plan's flows need, not what a plant's commercial sales
-  outside the plan would draw.
+  plan must add; among equally cheap plans a tie-break of 1e-4 MUSD per MUSD of floor
+  payment (large enough for the solver to see, small enough that the plan gives up at most
+  0.0001 MUSD of new subsidy per MUSD saved) takes the least floor payment, so the committed
+  figure is the least the plan's flows need, not what a plant's commercial sales outside
+  the plan would draw.
 - **Mines do not sell concentrate to the market**; concentrate only goes to separation.
 - **Demand before `required_from`** is not modelled (it may be met from any source).
 - **First fully covered year** (summary.json) is the first year from which every later

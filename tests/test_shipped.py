@@ -37,6 +37,10 @@ CHANGES
   556). Each floor deal-year adds a floor_paid variable and a floor_payment row, and
   budget rows for JP-JOGMEC's floor years. New scenario lynas-texas-cancelled (Lynas Texas
   never funded): 0, as the baseline.
+- 2026-12-01: the floors' tie-break weighs 1e-4 per MUSD (was 1e-7, below HiGHS's dual
+  tolerance, so it chose nothing): us-alone and ntib report 40 MUSD of committed payments
+  like the baseline (was 693, an arbitrary pick among equally cheap plans). Objectives,
+  plans and sizes unchanged.
 """
 
 from __future__ import annotations
@@ -174,7 +178,7 @@ def test_readme_prices_2025_claims(shipped_runs):
 
 
 @pytest.mark.parametrize("name, subsidy, committed", [
-    ("us-alone", 0, 693), ("ntib", 0, 693), ("china-dumping", 66, 1016), ("crs-upper", 0, 54),
+    ("us-alone", 0, 40), ("ntib", 0, 40), ("china-dumping", 66, 1016), ("crs-upper", 0, 54),
     ("myanmar-cutoff", 129, 40), ("strange-lake-delay", 0, 40), ("norra-karr-no-permit", 0, 40),
     ("msp", 0, 40), ("strange-lake-anyway", 556, 40), ("prices-2025", 53, 1024),
     ("lynas-texas-cancelled", 0, 40)])

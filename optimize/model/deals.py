@@ -52,7 +52,8 @@ def floor_payment(m: ConcreteModel) -> None:
     tops up the reference price. The payment is committed subsidy: it is part of the
     facility's income in ``operating_support`` and counts against ``g_d``'s budgets, but it
     is not in the subsidy the objective minimises (the plan did not decide it). A tie-break
-    of 1e-7 per MUSD keeps it the least of equally cheap plans.
+    of 1e-4 per MUSD (``FLOOR_TIEBREAK_MUSD_PER_MUSD``) keeps it the least of equally cheap
+    plans.
 
     .. math::
 

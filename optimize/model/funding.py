@@ -19,6 +19,13 @@ from optimize.model.parameters import parameter_values
 #: Cost per MUSD paid, per step of a funding program's rank: breaks ties between programs
 #: that could equally pay (see funding_priority). Kept out of the reported objective.
 TIEBREAK_MUSD_PER_MUSD = 1e-7
+#: Cost per MUSD paid under a floor in force (per step of the payer's rank): among plans of
+#: equal new subsidy, the one that draws least on the floors. It must be seen by the solver:
+#: at 1e-7 per MUSD the reduced costs it makes are below HiGHS's dual feasibility tolerance,
+#: and the same chain reported 40 or 693 MUSD of committed payments by the solver's pick.
+#: At 1e-4 the plan would give up at most 0.0001 MUSD of new subsidy per MUSD of floor
+#: payments saved.
+FLOOR_TIEBREAK_MUSD_PER_MUSD = 1e-4
 
 
 def declare(m: ConcreteModel) -> None:
@@ -42,7 +49,7 @@ def declare(m: ConcreteModel) -> None:
     rank = funding_priority(m)
     payer = {d.name: d.program for d in data.deals}
     terms = [TIEBREAK_MUSD_PER_MUSD * (1 + rank[k[0]]) * m.fund[k] for k in m.fundings]
-    terms += [TIEBREAK_MUSD_PER_MUSD * (1 + rank.get(payer[k[0]], 0)) * m.floor_paid[k]
+    terms += [FLOOR_TIEBREAK_MUSD_PER_MUSD * (1 + rank.get(payer[k[0]], 0)) * m.floor_paid[k]
               for k in m.floor_years]
     m.tiebreak = Expression(expr=sum(terms),
                             doc="who pays first among equally cheap plans, and the least "
