@@ -279,6 +279,20 @@ class RunChecker:
             if not at_most(bought, offer.max_t):
                 self.fail(f"offer_limit {b} {y}: {bought} > {offer.max_t}")
         self.check_stocks()
+        self.check_qualification()
+
+    def check_qualification(self) -> None:
+        """qualified_delivery: no defense program gets a line's magnets before it qualifies."""
+        for r in self.flows[self.flows.commodity == "magnet"].itertuples():
+            prog = self.data.programs.get(r.target)
+            if prog is None or prog.buyer == "commercial" or r.tonnes <= 1e-9:
+                continue
+            fac = self.data.facilities[r.source]
+            first = fac.online_year if not fac.candidate else (
+                None if self.fid[r.source] is None else self.fid[r.source] + fac.lead_years)
+            if first is None or r.year < first + fac.qualification_years:
+                self.fail(f"qualified_delivery {r.source} -> {r.target} {r.year}: "
+                          f"{r.tonnes} t before qualification")
 
     def check_stocks(self) -> None:
         """stock_limit: a mine or offer with total_t gives at most that over the horizon."""

@@ -157,4 +157,12 @@ def instances(draw: Any, with_funding: bool | None = None) -> Instance:
     if committed is not None:
         committed.update(status="committed", ramp=draw(st.sampled_from(["0.5;1", "0;0.5"])),
                          online_year=draw(st.integers(START - 1, START + 1)))
+    # Qualification (qualified_delivery) and competing demand (buyer), drawn last too: a
+    # magnet line may need qualification years before serving defense programs, and a
+    # program may be allied defense or a commercial China-free target.
+    for row in facilities:
+        if row["stage"] == "magnet":
+            row["qualification_years"] = draw(st.sampled_from([0, 0, 1, 2]))
+    for row in tables["programs"]:
+        row["buyer"] = draw(st.sampled_from(["us-defense", "allied-defense", "commercial"]))
     return Instance(settings, tables)

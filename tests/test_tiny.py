@@ -292,3 +292,41 @@ def test_a_committed_line_ramps_from_its_online_year(solve_checked):
     assert r.tables["plan"].set_index("facility").loc["line", "status"] == "committed"
     line["status"] = "existing"
     assert solve_checked(inst).summary["objective_musd"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_line_serves_defense_only_after_qualification(solve_checked):
+    # The single chain with a line that needs 1 qualification year: FID 2030 -> output 2031,
+    # defense deliveries from 2032 only.
+    #   FID 2030: capex 3 + short 2030, 2031 (20) - salvage 2.4 = 20.6;
+    #   FID 2031 (qualified 2033, after the horizon): 3 + 30 - 2.7 = 30.3;  no FID: 30.
+    # Optimum 20.6, FID 2030: a year later than without qualification (10.6).
+    inst = single_chain()
+    inst.row("facilities", facility="line")["qualification_years"] = 1
+    r = solve_checked(inst)
+    assert funded(r) == {"line": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(20.6, abs=1e-6)
+    assert r.summary["first_full_coverage_year"] == {"prog": 2032}
+    # A commercial China-free target of 10 t/yr at 100 USD/kg (0.1 MUSD a t short) needs no
+    # qualification: the line's first year goes to it.
+    #   FID 2030: 3 + defense short 20 + commercial short 2030 (1) - 2.4 = 21.6;
+    #   FID 2031: 3 + 30 + 2 - 2.7 = 32.3;  no FID: 30 + 3 = 33.  Optimum 21.6, FID 2030.
+    inst.tables["programs"].append(dict(program="allied-market", grade="G", kg_per_unit=1000,
+                                        required_from=2030, penalty_usd_per_kg=100,
+                                        buyer="commercial", source="test"))
+    inst.tables["demand"] += [dict(program="allied-market", year=y, units=10)
+                              for y in range(2030, 2033)]
+    r = solve_checked(inst)
+    assert funded(r) == {"line": 2030}
+    assert r.summary["objective_musd"] == pytest.approx(21.6, abs=1e-6)
+    d = r.tables["deliveries"].set_index(["program", "year"])
+    assert d.loc[("allied-market", 2031), "delivered_t"] == pytest.approx(10)
+    assert d.loc[("prog", 2031), "delivered_t"] == pytest.approx(0)
+    # An existing line online since 2029 with 2 qualification years serves defense from
+    # 2031: 2030 is short (10 t = 10 MUSD); the commercial target is met every year.
+    inst.tables["programs"].pop()
+    inst.tables["demand"] = [r for r in inst.tables["demand"] if r["program"] == "prog"]
+    inst.row("facilities", facility="line").update(
+        status="existing", online_year=2029, qualification_years=2, earliest_fid=None,
+        lead_years=None, capex_musd=None, life_years=None, ramp=None)
+    r = solve_checked(inst)
+    assert r.summary["objective_musd"] == pytest.approx(10.0, abs=1e-6)

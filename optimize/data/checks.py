@@ -123,6 +123,10 @@ class _Checker:
                     and r["online_year"] > self.end:
                 self.add(t, line, "online_year",
                          f"year {r['online_year']} is after the horizon's end {self.end}")
+            if r.get("qualification_years") and r["stage"] not in ("magnet", None):
+                self.add(t, line, "qualification_years", f"only a magnet line qualifies for "
+                                                         f"defense; {r['facility']!r} is a "
+                                                         f"{r['stage']}")
             if r.get("total_t") is not None and r["stage"] not in ("mine", None):
                 self.add(t, line, "total_t", f"only a mine has a total_t (a reserve or a "
                                              f"stockpile); {r['facility']!r} is a {r['stage']}")
@@ -363,6 +367,7 @@ def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> Model
             life_years=r["life_years"] or 10_000, fixed_om_musd=r["fixed_om_musd"],
             variable_usd_per_kg=r["variable_usd_per_kg"], payability=r["payability"] or 0.0,
             yield_=r["yield"] or 1.0, requires=r["requires"], total_t=r["total_t"],
+            qualification_years=r["qualification_years"] or 0,
         )
     deals = tuple(
         Deal(name=r["deal"], kind=r["kind"], program=r["program"], facility=r["facility"],
@@ -419,7 +424,9 @@ def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> Model
         grades=frozen({k: frozen(v) for k, v in grades.items()}),
         line_grades=frozen({k: tuple(v) for k, v in line_grades.items()}),
         programs=frozen({r["program"]: Program(r["program"], r["grade"], r["kg_per_unit"],
-                                               r["required_from"], r["penalty_usd_per_kg"])
+                                               r["required_from"], r["penalty_usd_per_kg"],
+                                               r["buyer"] or "us-defense",
+                                               r["platform"] or r["program"])
                          for _, r in inputs["programs"]}),
         demand_units=frozen({(r["program"], r["year"]): r["units"] for _, r in inputs["demand"]}),
         prices=frozen(prices),

@@ -33,6 +33,7 @@ class Facility:
     yield_: float = 1.0
     requires: str | None = None
     total_t: float | None = None
+    qualification_years: int = 0
 
     def existing_in_service(self, year: int) -> bool:
         """Return whether an existing facility has capacity in ``year`` (online, within life)."""
@@ -71,13 +72,20 @@ class Facility:
 
 @dataclass(frozen=True)
 class Program:
-    """A defense program: the clean magnets it needs."""
+    """A program: the clean magnets it needs, and for whom (``buyer``, ``platform``)."""
 
     name: str
     grade: str
     kg_per_unit: float
     required_from: int
     penalty_usd_per_kg: float
+    buyer: str = "us-defense"
+    platform: str = ""
+
+    @property
+    def defense(self) -> bool:
+        """Return whether only qualified magnet lines may deliver to it (a defense buyer)."""
+        return self.buyer != "commercial"
 
 
 @dataclass(frozen=True)

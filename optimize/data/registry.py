@@ -7,6 +7,9 @@ from typing import Any
 
 STAGES = ("mine", "separation", "metal", "magnet")
 PROVENANCES = ("clean", "tainted")
+#: Who a program's magnets are for: US defense (the plan's question), allied defense, or an
+#: allied commercial China-free target.
+BUYERS = ("us-defense", "allied-defense", "commercial")
 #: The MIP solvers a run may name (settings.toml ``[solver] name``, ``--solver``).
 SOLVERS = ("highs", "scip", "cbc", "gurobi", "cplex")
 
@@ -208,6 +211,10 @@ FACILITIES = Table(
         Column("total_t", "float", "t", "Mine: most concentrate (t TREO) it ships over the "
                "horizon, all years together (a reserve, a stockpile); blank: no limit but "
                "its yearly capacity.", required=False, lower=0, upper=MAX_TOTAL_T),
+        Column("qualification_years", "int", "yr", "Magnet line: years from first output "
+               "before its magnets may go to a defense program (buyer us-defense or "
+               "allied-defense); until then only to commercial programs and the market.",
+               required=False, default=0, lower=0, upper=40),
         Column("fixed_om_musd", "float", "MUSD/yr", "Candidate: fixed costs per operating year.",
                required=False, default=0.0, lower=0, upper=MAX_MUSD),
         Column("variable_usd_per_kg", "float", "USD/kg",
@@ -288,7 +295,8 @@ PROGRAMS = Table(
     "programs.csv",
     key=("program",),
     needs_rows=True,
-    description="Defense programs (platforms or aggregates) and their magnet needs.",
+    description="Programs (platforms or aggregates; US and allied defense, commercial "
+    "China-free targets) and their clean-magnet needs.",
     columns=(
         Column("program", "str", "", "Unique name."),
         Column("grade", "str", "", "The grade of magnet it needs."),
@@ -297,6 +305,11 @@ PROGRAMS = Table(
         year_column("required_from", "First year it must be China-free."),
         Column("penalty_usd_per_kg", "float", "USD/kg", "Cost of a kg not delivered.", lower=0,
                upper=MAX_USD_PER_KG),
+        Column("buyer", "str", "", "Who needs the magnets; the penalty sets the priority "
+               "(defense first). Only defense buyers wait for a line's qualification.",
+               required=False, default="us-defense", choices=BUYERS),
+        Column("platform", "str", "", "The platform (or aggregate) the program belongs to, to "
+               "group programs in results; blank: the program itself.", required=False),
         SOURCE,
         NOTES,
     ),

@@ -45,6 +45,7 @@ from optimize.model.funding import annual_budget, funding_balance, total_budget
 from optimize.model.index import build_index
 from optimize.model.investment import fund_at_most_once, phase_order, project_decisions
 from optimize.model.network import build_network
+from optimize.model.qualification import qualified_delivery
 
 #: The topics' declarations of Sets, Params, Vars and Expressions, in dependency order.
 DECLARATIONS: tuple[Callable[[ConcreteModel], None], ...] = (
@@ -73,6 +74,7 @@ CONSTRAINT_FAMILIES: tuple[Callable[[ConcreteModel], None], ...] = (
     magnet_capacity,
     magnet_use,
     demand_met,
+    qualified_delivery,
     offer_limit,
     stock_limit,
     floor_payment,

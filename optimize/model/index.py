@@ -16,6 +16,7 @@ from typing import Any
 
 from optimize.data.modeldata import ModelData
 from optimize.model.network import Network
+from optimize.model.qualification import first_defense_year
 
 Key = tuple[Any, ...]
 
@@ -85,8 +86,10 @@ def build_index(data: ModelData, net: Network) -> Index:
                   for y in years(t)]
     buy = [(b, f, y) for b, f in net.buy_arcs for y in years(f) if (b, y) in data.offers]
     make = [(ln, k, o, y) for ln, k, o in net.makes for y in years(ln)]
+    qualified = {ln: first_defense_year(fac[ln], data) for ln in data.stage("magnet")}
     deliver = [(ln, p, y) for ln, p in net.deliveries for y in net.program_years[p]
-               if y in net.operating(ln)]
+               if y in net.operating(ln)
+               and (y >= qualified[ln] or not data.programs[p].defense)]
     short = [(p, y) for p, ys in net.program_years.items() for y in ys]
     support = [(f, y) for f in fac for y in years(f)]
     fund: list[Key] = []
