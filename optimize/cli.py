@@ -261,8 +261,10 @@ def format_summary(s: dict[str, Any], out: Path) -> str:
         shares = [v for v in years.values() if v is not None]
         mean = sum(shares) / len(shares) if shares else 0.0
         first = s["first_full_coverage_year"][p]
-        lines.append(f"  {p:<32} {mean:6.1%} on average; shortfall {s['shortfall_t'][p]:,.1f} t;"
-                     f" fully covered from {first if first else 'never'}")
+        buyer = (s.get("assumptions") or {}).get("buyer", {}).get(p, "us-defense")
+        tag = "" if buyer == "us-defense" else f" [{buyer}]"
+        lines.append(f"  {p + tag:<32} {mean:6.1%} on average; shortfall "
+                     f"{s['shortfall_t'][p]:,.1f} t; fully covered from {first or 'never'}")
     lines.append(f"results: {out}/ (build {s['build_seconds']:.1f} s, solve "
                  f"{s['solve_seconds']:.1f} s)")
     return "\n".join(lines)

@@ -111,10 +111,18 @@ share_{m,e} price[oxide,e,y]`; `revenue[f,y]` and `cost[f,y]` at reference price
   0.0001 MUSD of new subsidy per MUSD saved) takes the least floor payment, so the committed
   figure is the least the plan's flows need, not what a plant's commercial sales outside
   the plan would draw.
+- **Competing demand and qualification.** A program's `buyer` (`us-defense`,
+  `allied-defense`, `commercial`) says whose it is; all take only clean magnets and compete
+  for the same allied output, their penalties setting who comes first (defense above
+  commercial). A commercial China-free target is a program in t of magnet (`kg_per_unit`
+  1000). A magnet line with `qualification_years` serves defense buyers only that many
+  years after its first output (`qualified_delivery`); until then its magnets go to
+  commercial programs or the market. `platform` groups programs in the results.
 - **Mines do not sell concentrate to the market**; concentrate only goes to separation.
 - **Demand before `required_from`** is not modelled (it may be met from any source).
 - **First fully covered year** (summary.json) is the first year from which every later
-  year of the horizon is fully covered.
+  year of the horizon is fully covered; `us_defense_first_full_coverage_year`, the
+  headline, is the first from which every US defense program is.
 - **Discounting** is to `start_year`; budgets are undiscounted MUSD per year.
 - **Who pays, when several programs could.** The objective does not care which eligible
   program pays, so the split would be an arbitrary pick among equally cheap plans. A
@@ -151,6 +159,7 @@ the model or the solver) and runs on every shipped input and on random tiny inst
 - every delivered magnet traces back, flow by flow, to mines and offers outside covered
   countries;
 - no mine or offer with a `total_t` gives more than it over the horizon;
+- no defense program gets a line's magnets before the line's qualification years are over;
 - budgets and eligibility hold for every funding program and year, deals in force counted;
 - a committed facility's capacity follows its ramp from `online_year`; what each floor in
   force pays equals its share of the gap to the reference price times what its facility

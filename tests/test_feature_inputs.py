@@ -137,3 +137,29 @@ def test_a_committed_facility_needs_its_online_year(example):
 def test_a_payer_outside_funding_csv_counts_against_no_budget(example):
     write_deals(example, "texas,grant,Texas,metal-plant,,,,,500,2026,2028,s")
     assert load(example).grants_musd("Texas") == 1500
+
+
+# -- qualification and competing demand (issue 13, items 4-6) ------------------------------
+# facilities.csv row 8 is ndfeb-line; programs.csv row 2 ndfeb-weapons, row 3 smco-munitions.
+
+def test_qualification_buyer_and_platform_are_read(example):
+    set_column(example, "facilities.csv", "qualification_years", {8: "2"})
+    set_column(example, "programs.csv", "buyer", {3: "allied-defense"})
+    set_column(example, "programs.csv", "platform", {2: "aggregate"})
+    data = load(example)
+    assert data.facilities["ndfeb-line"].qualification_years == 2
+    assert data.facilities["smco-line"].qualification_years == 0
+    assert [(p.buyer, p.platform) for p in data.programs.values()] == [
+        ("us-defense", "aggregate"), ("allied-defense", "smco-munitions")]
+
+
+@pytest.mark.parametrize("file, row, column, value, parts", [
+    ("facilities.csv", 8, "qualification_years", "-1", ("must not be negative",)),
+    ("facilities.csv", 8, "qualification_years", "1.5", ("whole number",)),
+    ("facilities.csv", 4, "qualification_years", "2", ("only a magnet line",
+                                                       "'light-separation' is a separation")),
+    ("programs.csv", 2, "buyer", "us-defence", ("did you mean 'us-defense'",)),
+])
+def test_bad_qualification_or_buyer_names_the_cell(example, file, row, column, value, parts):
+    set_column(example, file, column, {row: value})
+    expect(example, f"{file}, row {row}, column {column}", *parts)

@@ -75,6 +75,19 @@ def test_answer_without_shortfall_or_projects():
     assert answer.largest_shortfall(run).startswith("No shortfall")
 
 
+def test_coverage_keeps_us_defense_apart_from_competing_demand():
+    deliveries = pd.DataFrame({"program": ["f35", "f35", "eu-market", "eu-market"],
+                               "year": [2027, 2028, 2027, 2028],
+                               "demand_t": [1.0, 1.0, 10.0, 10.0],
+                               "delivered_t": [1.0, 1.0, 0.0, 5.0],
+                               "shortfall_t": [0.0, 0.0, 10.0, 5.0],
+                               "buyer": ["us-defense"] * 2 + ["commercial"] * 2})
+    assert answer.coverage(deliveries) == (
+        "Every US defense program is fully covered from the year it must be China-free "
+        "(2027). Competing allied and commercial demand: eu-market (commercial) 25% met, "
+        "never fully covered.")
+
+
 def test_numbers_read_as_a_person_writes_them():
     assert [answer.musd(v) for v in (492.2095746795164, 4.25, 0.0, 12345.6)] == \
         ["492", "4.2", "0", "12,346"]

@@ -321,6 +321,10 @@ def test_a_line_serves_defense_only_after_qualification(solve_checked):
     d = r.tables["deliveries"].set_index(["program", "year"])
     assert d.loc[("allied-market", 2031), "delivered_t"] == pytest.approx(10)
     assert d.loc[("prog", 2031), "delivered_t"] == pytest.approx(0)
+    assert d.loc[("allied-market", 2031), "buyer"] == "commercial"
+    # The headline stays about US defense: the commercial target is covered from 2031.
+    assert r.summary["first_full_coverage_year"] == {"prog": 2032, "allied-market": 2031}
+    assert r.summary["us_defense_first_full_coverage_year"] == 2032
     # An existing line online since 2029 with 2 qualification years serves defense from
     # 2031: 2030 is short (10 t = 10 MUSD); the commercial target is met every year.
     inst.tables["programs"].pop()

@@ -74,7 +74,6 @@ CONSTRAINT_FAMILIES: tuple[Callable[[ConcreteModel], None], ...] = (
     magnet_capacity,
     magnet_use,
     demand_met,
-    qualified_delivery,
     offer_limit,
     stock_limit,
     floor_payment,
@@ -82,6 +81,7 @@ CONSTRAINT_FAMILIES: tuple[Callable[[ConcreteModel], None], ...] = (
     funding_balance,
     annual_budget,
     total_budget,
+    qualified_delivery,
 )
 
 #: The constraint families whose rows hold a mutable Param (prices, offers, demand,

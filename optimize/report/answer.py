@@ -131,7 +131,24 @@ def who_pays(funding: pd.DataFrame) -> str | None:
 
 
 def coverage(deliveries: pd.DataFrame) -> str | None:
-    """Return coverage and the first fully covered year per program."""
+    """Return coverage and the first fully covered year per program, US defense first.
+
+    Allied defense and commercial programs (``buyer``) compete for the same supply; they
+    get a sentence of their own so that the headline stays about US defense.
+    """
+    if deliveries.empty:
+        return None
+    buyer = deliveries.buyer if "buyer" in deliveries else pd.Series("us-defense",
+                                                                     deliveries.index)
+    us, others = deliveries[buyer == "us-defense"], deliveries[buyer != "us-defense"]
+    sentences = [x for x in (program_coverage(us, "US defense program" if not others.empty
+                                              else "program"),
+                             competing_coverage(others, buyer)) if x]
+    return " ".join(sentences) or None
+
+
+def program_coverage(deliveries: pd.DataFrame, what: str) -> str | None:
+    """Return when each program in ``deliveries`` is fully covered, or that all are on time."""
     if deliveries.empty:
         return None
     parts, late = [], []
@@ -147,9 +164,22 @@ def coverage(deliveries: pd.DataFrame) -> str | None:
                      "met)")
     if not late:
         years = sorted({int(d.year.min()) for _, d in deliveries.groupby("program")})
-        return ("Every program is fully covered from the year it must be China-free ("
+        return (f"Every {what} is fully covered from the year it must be China-free ("
                 + listed([str(y) for y in years]) + ").")
     return "Coverage: " + "; ".join(parts) + "."
+
+
+def competing_coverage(deliveries: pd.DataFrame, buyer: pd.Series) -> str | None:
+    """Return the share of demand met for each allied or commercial program."""
+    if deliveries.empty:
+        return None
+    parts = []
+    for p, d in deliveries.groupby("program", sort=False):
+        mean = d.delivered_t.sum() / d.demand_t.sum() if d.demand_t.sum() > 0 else 1.0
+        first = first_full_year(d.sort_values("year"))
+        when = f"fully covered from {first}" if first is not None else "never fully covered"
+        parts.append(f"{p} ({buyer[d.index[0]]}) {share(mean)} met, {when}")
+    return "Competing allied and commercial demand: " + "; ".join(parts) + "."
 
 
 def first_full_year(d: pd.DataFrame) -> int | None:

@@ -28,7 +28,8 @@ COLUMNS = {
              "public_capex_musd", "earliest_output_year"],
     "capacity": ["facility", "year", "available_t", "used_t"],
     "flows": ["year", "source", "target", "commodity", "item", "provenance", "tonnes"],
-    "deliveries": ["program", "year", "demand_t", "delivered_t", "shortfall_t"],
+    "deliveries": ["program", "year", "demand_t", "delivered_t", "shortfall_t", "buyer",
+                   "platform"],
     "finance": ["facility", "year", "capex_outlay_musd", "revenue_musd", "cost_musd",
                 "support_musd", "committed_musd"],
     "funding": ["program", "facility", "year", "covers", "musd"],
@@ -184,7 +185,8 @@ def deliveries_table(m: ConcreteModel) -> pd.DataFrame:
             demand = value(m.demand_t[p, y]) if (p, y) in m.program_years else 0.0
             delivered = sum(m.deliver[k].value for k in m.ix.deliver_by_program.get((p, y), ()))
             short = m.short[p, y].value if (p, y) in m.program_years else 0.0
-            rows.append((p, y, demand, _clean(delivered), _clean(short)))
+            rows.append((p, y, demand, _clean(delivered), _clean(short), prog.buyer,
+                         prog.platform))
     return _frame("deliveries", rows)
 
 
@@ -295,6 +297,7 @@ def assumptions(data: ModelData) -> dict[str, Any]:
         "currency_year": data.currency_year,
         "covered_countries": sorted(data.covered_countries),
         "penalty_usd_per_kg": {p: prog.penalty_usd_per_kg for p, prog in data.programs.items()},
+        "buyer": {p: prog.buyer for p, prog in data.programs.items()},
         "funding_programs": None if data.funding is None else {
             g: {"countries": sorted(prog.countries), "stages": sorted(prog.stages),
                 "covers": list(prog.covers), "years": [prog.first_year, prog.last_year],
@@ -349,6 +352,18 @@ def first_full_year(deliveries: pd.DataFrame, program: str, tolerance: float = 1
     return int(first) if first is not None else None
 
 
+def all_covered_from(first_years: dict[str, int | None]) -> int | None:
+    """Return the year from which every one of these programs is fully covered, or None.
+
+    None too when there are none: the headline is about US defense programs, and a run
+    without them has no such year.
+    """
+    years = list(first_years.values())
+    if not years or any(y is None for y in years):
+        return None
+    return max(y for y in years if y is not None)
+
+
 def coverage(deliveries: pd.DataFrame) -> dict[str, dict[str, float | None]]:
     """Return delivered / demand per program and year (None where demand is 0)."""
     out: dict[str, dict[str, float | None]] = {}
@@ -374,6 +389,9 @@ def summary_numbers(m: ConcreteModel, tables: Tables, data: ModelData) -> dict[s
         "shortfall_t": {p: float(d[d.program == p].shortfall_t.sum()) for p in data.programs},
         "coverage": coverage(d),
         "first_full_coverage_year": {p: first_full_year(d, p) for p in data.programs},
+        "us_defense_first_full_coverage_year": all_covered_from(
+            {p: first_full_year(d, p) for p, prog in data.programs.items()
+             if prog.buyer == "us-defense"}),
         "funded": [{"facility": r.facility, "fid_year": int(r.fid_year),
                     "first_output_year": int(r.first_output_year)}
                    for r in funded.itertuples()],

@@ -127,8 +127,14 @@ def solve_loaded(loaded: LoadedInputs, options: SolveOptions, plan: Plan | None 
 
 
 def last_first_full_year(summary: dict[str, Any]) -> int | None:
-    """Return the year from which every program is fully covered (None: some never is)."""
-    years = (summary.get("first_full_coverage_year") or {}).values()
+    """Return the year from which every US defense program is fully covered (None: some never is).
+
+    Allied and commercial programs (``assumptions.buyer``) compete for the same supply but
+    are not the headline.
+    """
+    buyer = (summary.get("assumptions") or {}).get("buyer") or {}
+    years = [y for p, y in (summary.get("first_full_coverage_year") or {}).items()
+             if buyer.get(p, "us-defense") == "us-defense"]
     if not years or any(y is None for y in years):
         return None
     return int(max(years))
