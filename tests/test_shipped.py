@@ -41,6 +41,14 @@ CHANGES
   tolerance, so it chose nothing): us-alone and ntib report 40 MUSD of committed payments
   like the baseline (was 693, an arbitrary pick among equally cheap plans). Objectives,
   plans and sizes unchanged.
+- 2026-12-01: qualification, competing demand and programs by platform (issue 13, items
+  4-6, 8): programs.csv gains buyer and platform, magnet lines qualification_years (0 in
+  every shipped input), so no model changes size or optimum but these two. myanmar-cutoff
+  passes the Dy and Tb rise through to magnet prices, 129.5 -> 40.3 (nothing funded either
+  way; size unchanged). crs-upper's aggregate shrinks to what remains after its platforms
+  (172.8 -> 112.5 t/yr, NdFeB 235 -> 175 t/yr): 0 either way, size unchanged. New scenario
+  china-export-controls (no Chinese Dy, Tb or Sm; allied defense and an allied commercial
+  target compete): 656.0, Donald 2026 and Browns Range 2034 funded.
 """
 
 from __future__ import annotations
@@ -60,7 +68,9 @@ EXPECTED = {
     "msp": (0.0, {}, 17855, 588, 10148),
     "china-dumping": (66.34230842806255, {}, 17855, 588, 10148),
     "crs-upper": (0.0, {}, 19120, 588, 10281),
-    "myanmar-cutoff": (129.4974525660104, {}, 15849, 588, 8966),
+    "myanmar-cutoff": (40.296635337919085, {}, 15849, 588, 8966),
+    "china-export-controls": (655.9991600615083, {"donald": 2026, "browns-range": 2034},
+                              15974, 588, 8793),
     "norra-karr-no-permit": (0.0, {}, 17587, 570, 10098),
     "strange-lake-delay": (0.0, {}, 17743, 578, 10083),
     "ntib": (0.0, {}, 17216, 588, 9962),
@@ -179,11 +189,37 @@ def test_readme_prices_2025_claims(shipped_runs):
 
 @pytest.mark.parametrize("name, subsidy, committed", [
     ("us-alone", 0, 40), ("ntib", 0, 40), ("china-dumping", 66, 1016), ("crs-upper", 0, 54),
-    ("myanmar-cutoff", 129, 40), ("strange-lake-delay", 0, 40), ("norra-karr-no-permit", 0, 40),
+    ("myanmar-cutoff", 40, 40), ("china-export-controls", 620, 1065),
+    ("strange-lake-delay", 0, 40), ("norra-karr-no-permit", 0, 40),
     ("msp", 0, 40), ("strange-lake-anyway", 556, 40), ("prices-2025", 53, 1024),
     ("lynas-texas-cancelled", 0, 40)])
 def test_readme_scenario_table(shipped_runs, name, subsidy, committed):
     _, summary = shipped_runs[name]
     assert round(summary["subsidy_npv_musd"]) == subsidy
     assert round(summary["committed_npv_musd"]) == committed
-    assert set(summary["first_full_coverage_year"].values()) == {2027}
+    assert summary["us_defense_first_full_coverage_year"] == 2027
+
+
+def test_crs_upper_counts_each_platform_once(shipped_runs):
+    """The platforms listed apart come out of the aggregate: US NdFeB stays DoD's 175 t/yr."""
+    import pandas as pd
+
+    out, _ = shipped_runs["crs-upper"]
+    d = pd.read_csv(out / "deliveries.csv")
+    year = d[d.year == 2030]
+    assert year[year.program.str.contains("ndfeb")].demand_t.sum() == pytest.approx(175)
+    assert year.groupby("platform").demand_t.sum().round(2).to_dict() == {
+        "DDG-51": 4.72, "F-35": 65.05, "Virginia-class": 8.35, "munitions": 30.0,
+        "other-us-weapons": 112.51}
+
+
+def test_china_export_controls_keeps_us_defense_apart(shipped_runs):
+    """Allied and commercial demand compete, but the headline is about US defense."""
+    import pandas as pd
+
+    out, summary = shipped_runs["china-export-controls"]
+    d = pd.read_csv(out / "deliveries.csv")
+    short = d[d.shortfall_t > 1e-6]
+    assert set(short.buyer) == {"commercial"}
+    assert summary["us_defense_first_full_coverage_year"] == 2027
+    assert summary["first_full_coverage_year"]["allied-commercial-sh"] == 2028
