@@ -48,7 +48,9 @@ CHANGES
   way; size unchanged). crs-upper's aggregate shrinks to what remains after its platforms
   (172.8 -> 112.5 t/yr, NdFeB 235 -> 175 t/yr): 0 either way, size unchanged. New scenario
   china-export-controls (no Chinese Dy, Tb or Sm; allied defense and an allied commercial
-  target compete): 656.0, Donald 2026 and Browns Range 2034 funded.
+  target compete): 656.0, Donald 2026 and Browns Range 2034 funded. New scenario
+  magnet-qualification (2 years, an assumption, for the new NdFeB lines): 0, as the
+  baseline; older lines carry US defense until the new ones qualify.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ EXPECTED = {
     "myanmar-cutoff": (40.296635337919085, {}, 15849, 588, 8966),
     "china-export-controls": (655.9991600615083, {"donald": 2026, "browns-range": 2034},
                               15974, 588, 8793),
+    "magnet-qualification": (0.0, {}, 17829, 588, 10195),
     "norra-karr-no-permit": (0.0, {}, 17587, 570, 10098),
     "strange-lake-delay": (0.0, {}, 17743, 578, 10083),
     "ntib": (0.0, {}, 17216, 588, 9962),
@@ -190,6 +193,7 @@ def test_readme_prices_2025_claims(shipped_runs):
 @pytest.mark.parametrize("name, subsidy, committed", [
     ("us-alone", 0, 40), ("ntib", 0, 40), ("china-dumping", 66, 1016), ("crs-upper", 0, 54),
     ("myanmar-cutoff", 40, 40), ("china-export-controls", 620, 1065),
+    ("magnet-qualification", 0, 40),
     ("strange-lake-delay", 0, 40), ("norra-karr-no-permit", 0, 40),
     ("msp", 0, 40), ("strange-lake-anyway", 556, 40), ("prices-2025", 53, 1024),
     ("lynas-texas-cancelled", 0, 40)])
