@@ -171,13 +171,15 @@ def test_shipped_price_and_portfolio_scenarios_update_the_baseline_in_place(base
 
 
 def with_every_feature(folder: Path) -> Path:
-    """Write the example with a finite stock on its mine, its offer and a deal of each kind."""
+    """Write the example with a finite stock on its mine, its offer, a deal of each kind and
+    a candidate line that needs a year of qualification."""
     import csv
 
     copy_example(folder)
     for file, match, column, value in (
             ("facilities.csv", "heavy-hardrock-mine", "total_t", "1e6"),
-            ("offers.csv", "dy-stockpile", "total_t", "9")):
+            ("offers.csv", "dy-stockpile", "total_t", "9"),
+            ("facilities.csv", "ndfeb-line", "qualification_years", "1")):
         path = folder / file
         rows = list(csv.DictReader(path.open()))
         for row in rows:
