@@ -86,6 +86,9 @@ def test_coverage_keeps_us_defense_apart_from_competing_demand():
         "Every US defense program is fully covered from the year it must be China-free "
         "(2027). Competing allied and commercial demand: eu-market (commercial) 25% met, "
         "never fully covered.")
+    fig = figures.supply_and_demand(deliveries, pd.DataFrame())
+    assert [a.text for a in fig.layout.annotations if a.text.startswith("program")] == [
+        "program f35 (t magnet)", "program eu-market, commercial (t magnet)"]
 
 
 def test_numbers_read_as_a_person_writes_them():

@@ -222,8 +222,12 @@ def supply_and_demand(deliveries: pd.DataFrame, elements: pd.DataFrame) -> go.Fi
     programs = list(dict.fromkeys(deliveries.program))
     present = set(elements.get("element", []))
     items = [e for e in ELEMENT_ORDER if e in present] + sorted(present - set(ELEMENT_ORDER))
-    titles = [f"program {text(p)} (t magnet)" for p in programs] + \
-             [f"{text(e)} (t metal)" for e in items]
+    # Allied and commercial programs (``buyer``, absent in older run folders) are named so.
+    buyer = dict(zip(deliveries.program, deliveries.buyer, strict=True)) \
+        if "buyer" in deliveries else {}
+    titles = [f"program {text(p)}" + ("" if buyer.get(p, "us-defense") == "us-defense"
+                                       else f", {text(buyer[p])}") + " (t magnet)"
+              for p in programs] + [f"{text(e)} (t metal)" for e in items]
     n = len(titles)
     cols = 2
     fig = make_subplots(rows=max((n + 1) // cols, 1), cols=cols, subplot_titles=titles,
