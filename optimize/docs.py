@@ -69,7 +69,8 @@ result tables: `on[f,y]` counts FIDs in operating life;
 `capacity * available_share` from `online_year`); `capex_out[f,y] = public_share * capex /
 lead * building[f,y]`; `throughput[f,y]`; `concentrate_value[m,y] = payability_m * sum_e
 share_{m,e} price[oxide,e,y]`; `revenue[f,y]` and `cost[f,y]` at reference prices;
-`subsidy`, `penalty` and `tiebreak`, the objective's parts.
+`subsidy`, `penalty` and `tiebreak`, the objective's parts; `passed[s,r,e,o,y]`, the oxide
+of each element in a stream between separation plants.
 
 ## Modelling choices
 
@@ -109,6 +110,22 @@ share_{m,e} price[oxide,e,y]`; `revenue[f,y]` and `cost[f,y]` at reference price
   plan must add; among equally cheap plans the tie-break takes the least floor payment, so
   the committed figure is what the plan's flows need, not what a plant's commercial sales
   outside the plan would draw.
+- **Intermediate streams** (`streams.csv`, `stream_split`). A separation plant may pass
+  what it does not recover of listed elements (a light circuit's heavy fraction) to another
+  separation plant, which separates it with its own recoveries and counts it against its
+  feed capacity. The stream variable is indexed by the mine the concentrate came from,
+  `stream[m,s,r,y]` (t TREO of `m`'s feed at `s` whose remainder goes on), not by element:
+  a mixed concentrate cannot be split element by element, so each element passed is a
+  fixed share of it (`share * (1 - recovery) * yield`) and the model stays linear with each
+  mine's assay and provenance carried through. Chains (a plant that receives a stream
+  passing one on) are rejected at validation: none is sourced, and indexing by mine would
+  need the whole path; cycles are then impossible. A stream counts against the receiver's
+  capacity by the oxide of the tracked elements only (La, Ce, Y, Gd, ... are not modelled),
+  so a receiver's feed capacity is understated as a limit. It changes hands at no price:
+  the upstream plant has paid the mine for every element in its concentrate (as before
+  streams), and within one owner (Lynas, MP) the transfer is internal; the receiver pays
+  its variable cost on it. `flows.csv` shows a stream as commodity `heavy-concentrate`, a
+  row per element (t oxide), so the material Sankey draws it plant to plant.
 - **Mines do not sell concentrate to the market**; concentrate only goes to separation.
 - **Demand before `required_from`** is not modelled (it may be met from any source).
 - **First fully covered year** (summary.json) is the first year from which every later
