@@ -121,10 +121,13 @@ of each element in a stream between separation plants.
   passing one on) are rejected at validation: none is sourced, and indexing by mine would
   need the whole path; cycles are then impossible. A stream counts against the receiver's
   capacity by the oxide of the tracked elements only (La, Ce, Y, Gd, ... are not modelled),
-  so a receiver's feed capacity is understated as a limit. It changes hands at no price:
-  the upstream plant has paid the mine for every element in its concentrate (as before
-  streams), and within one owner (Lynas, MP) the transfer is internal; the receiver pays
-  its variable cost on it. `flows.csv` shows a stream as commodity `heavy-concentrate`, a
+  so a receiver's feed capacity is understated as a limit. The receiver pays the sender
+  the reference value of the oxide it recovers from the stream: the sender keeps the value
+  of the elements it paid the mine for, as when it separated them itself, and the
+  receiver's margin on it is nil. Variable cost stays on concentrate feed only: a
+  separation plant's cost per kg of feed is for its whole site, heavy circuit included
+  (Lynas's and MP's), so per-facility support does not move a loss from one circuit of a
+  site to the other. `flows.csv` shows a stream as commodity `heavy-concentrate`, a
   row per element (t oxide), so the material Sankey draws it plant to plant.
 - **Mines do not sell concentrate to the market**; concentrate only goes to separation.
 - **Demand before `required_from`** is not modelled (it may be met from any source).

@@ -346,7 +346,12 @@ class RunChecker:
         fac = data.facilities[f]
         rev = cost = 0.0
         for (src, tgt, c, item, _p, yy), t in self.arc.items():
-            if yy != y or c == STREAM:  # a stream changes hands at no price
+            if yy != y:
+                continue
+            if c == STREAM:  # paid at the oxide value the receiver recovers from it
+                value = self.price("oxide", item, y) * data.recoveries[(tgt, item)] * t
+                rev += value if src == f else 0.0
+                cost += value if tgt == f else 0.0
                 continue
             if src == f:
                 if c == "concentrate":
@@ -362,7 +367,9 @@ class RunChecker:
                     cost += self.concentrate_value(src, y) * t
                 else:
                     cost += self.price(c, item, y) * t
-        cost += fac.variable_usd_per_kg * self.used.get((f, y), 0.0)
+        streamed = sum(self.in_by[(f, STREAM, e, o, y)] for e in data.elements
+                       for o in ("clean", "tainted"))  # variable cost on concentrate only
+        cost += fac.variable_usd_per_kg * (self.used.get((f, y), 0.0) - streamed)
         rev, cost = rev * 1e-3, cost * 1e-3
         fid = self.fid.get(f)
         if fac.candidate and fid is not None and 0 <= y - fid - fac.lead_years < fac.life_years:

@@ -69,6 +69,7 @@ class Index:
     fund_by_program: dict[Any, list[Key]]
     passed: dict[Key, list[tuple[float, Key]]]
     passed_into: dict[Any, list[Key]]
+    passed_from: dict[Any, list[Key]]
     floor: list[Key]
     floor_by_facility: dict[Any, list[Key]]
     floor_by_program_year: dict[Any, list[Key]]
@@ -137,6 +138,7 @@ def build_index(data: ModelData, net: Network) -> Index:
         fund_by_program=group(fund, itemgetter(0)),
         passed=passed,
         passed_into=group(passed, itemgetter(1, 4)),
+        passed_from=group(passed, itemgetter(0, 4)),
         floor=floor,
         floor_by_facility=group(floor, lambda k: (deals[k[0]].facility, k[1])),
         floor_by_program_year=group(floor, lambda k: (deals[k[0]].program, k[1])),
