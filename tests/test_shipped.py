@@ -37,6 +37,14 @@ CHANGES
   556). Each floor deal-year adds a floor_paid variable and a floor_payment row, and
   budget rows for JP-JOGMEC's floor years. New scenario lynas-texas-cancelled (Lynas Texas
   never funded): 0, as the baseline.
+- 2026-12-01: intermediate streams (issue 13, item 1): Lynas Malaysia's light circuit passes
+  Dy, Tb and Sm to its two heavy circuits (new facilities lynas-malaysia-hre and
+  lynas-malaysia-hre-plant, which now carry the JARE-limited recovery of 0.18 and Sm), and
+  MP's light circuit its SEG+ split to MP's heavy circuit (the whole-concentrate link from
+  Mountain Pass is gone). Every objective and funded project is unchanged (Lynas gives the
+  plan the same Dy, Tb and Sm as before; streams are paid at the oxide value recovered, so
+  no loss moves between circuits). Sizes grow with the two facilities and the stream
+  variables and rows (baseline 17855/588/10148 -> 18629/588/10576); example unchanged.
 """
 
 from __future__ import annotations
@@ -52,18 +60,18 @@ from shipped import SHIPPED, solve_to
 EXPECTED = {
     "example": (788.4680386019505, {"heavy-hardrock-mine": 2027, "heavy-separation-new": 2028,
                                     "ndfeb-line": 2028}, 1842, 58, 1529),
-    "baseline": (0.0, {}, 17855, 588, 10148),
-    "msp": (0.0, {}, 17855, 588, 10148),
-    "china-dumping": (66.34230842806255, {}, 17855, 588, 10148),
-    "crs-upper": (0.0, {}, 19120, 588, 10281),
-    "myanmar-cutoff": (129.4974525660104, {}, 15849, 588, 8966),
-    "norra-karr-no-permit": (0.0, {}, 17587, 570, 10098),
-    "strange-lake-delay": (0.0, {}, 17743, 578, 10083),
-    "ntib": (0.0, {}, 17216, 588, 9962),
-    "us-alone": (0.0, {}, 17104, 588, 9945),
-    "strange-lake-anyway": (555.5662089047294, {"strange-lake": 2030}, 17855, 588, 10149),
-    "prices-2025": (53.305565754530114, {}, 17855, 588, 10148),
-    "lynas-texas-cancelled": (0.0, {}, 17855, 588, 10149),
+    "baseline": (0.0, {}, 18629, 588, 10576),
+    "msp": (0.0, {}, 18629, 588, 10576),
+    "china-dumping": (66.34230842806255, {}, 18629, 588, 10576),
+    "crs-upper": (0.0, {}, 19894, 588, 10709),
+    "myanmar-cutoff": (129.4974525660104, {}, 16623, 588, 9394),
+    "norra-karr-no-permit": (0.0, {}, 18311, 570, 10506),
+    "strange-lake-delay": (0.0, {}, 18517, 578, 10511),
+    "ntib": (0.0, {}, 17910, 588, 10350),
+    "us-alone": (0.0, {}, 17798, 588, 10333),
+    "strange-lake-anyway": (555.5662089047294, {"strange-lake": 2030}, 18629, 588, 10577),
+    "prices-2025": (53.305565754530114, {}, 18629, 588, 10576),
+    "lynas-texas-cancelled": (0.0, {}, 18629, 588, 10577),
 }
 
 

@@ -100,6 +100,25 @@ def test_what_the_upstream_plant_recovers_is_not_passed(solve_checked):
     assert (heavy.tonnes <= 0.08 + 1e-9).all()
 
 
+def test_a_stream_is_paid_at_the_oxide_value_the_receiver_recovers(solve_checked):
+    # Dy oxide at 100 USD/kg: light passes 0.32 t/yr, of which heavy recovers 0.16 t worth
+    # 100 x 160 kg = 0.016 MUSD. light earns that for the stream; heavy pays it and earns it
+    # back on its oxide, and its variable cost (10 USD/kg) falls on concentrate only, of
+    # which it takes none: its cost is 0.016, not 0.016 + 10 x 320 kg. The metal plant
+    # breaks even (Dy metal at 100 too); the line buys 0.016 MUSD of Dy metal a year for
+    # magnets priced 0 and is supported: 6 + 3 x 0.016 = 6.048.
+    inst = light_and_heavy()
+    inst.row("prices", commodity="oxide", item="Dy")["usd_per_kg"] = 100
+    inst.row("prices", commodity="metal", item="Dy")["usd_per_kg"] = 100
+    inst.row("facilities", facility="heavy")["variable_usd_per_kg"] = 10
+    r = solve_checked(inst)
+    assert r.summary["objective_musd"] == pytest.approx(6.048, abs=1e-6)
+    fin = r.tables["finance"].set_index(["facility", "year"])
+    assert fin.revenue_musd["light", 2031] == pytest.approx(0.016)
+    assert fin.revenue_musd["heavy", 2031] == pytest.approx(0.016)
+    assert fin.cost_musd["heavy", 2031] == pytest.approx(0.016)
+
+
 @pytest.mark.parametrize(("row", "column", "message"), [
     ({"from": "mine"}, "from", "'mine' is a mine: a stream joins two separation plants"),
     ({"to": "metal"}, "to", "'metal' is a metal: a stream joins two separation plants"),

@@ -121,14 +121,14 @@ def cost_terms(m: ConcreteModel, f: str, y: int) -> Terms:
     data, ix = m.data, m.ix
     fac = data.facilities[f]
     usd: Terms = []
-    if fac.stage == "separation":  # variable cost on concentrate fed, not on streams
-        fed = [m.conc[k] for k in ix.conc_in.get((f, y), ())]
-        if fac.variable_usd_per_kg and fed:
-            usd.append((fac.variable_usd_per_kg, sum(fed)))
+    fed = [m.conc[k] for k in ix.conc_in.get((f, y), ())]
+    if fac.variable_usd_per_kg and fac.stage == "separation" and fed:
+        usd.append((fac.variable_usd_per_kg, sum(fed)))  # on concentrate, not on streams
+    elif fac.variable_usd_per_kg and fac.stage != "separation" and (f, y) in m.throughput:
+        usd.append((fac.variable_usd_per_kg, m.throughput[f, y]))
+    if fac.stage == "separation":
         usd += [(m.concentrate_value[k[0], y], m.conc[k]) for k in ix.conc_in.get((f, y), ())]
         usd += _grouped(stream_value(m, ix.passed_into.get((f, y), ())))
-    elif fac.variable_usd_per_kg and (f, y) in m.throughput:
-        usd.append((fac.variable_usd_per_kg, m.throughput[f, y]))
     elif fac.stage == "metal":
         usd += _grouped([(m.price["oxide", k[2], y], m.oxide[k]) for e in data.elements
                          for o in ("clean", "tainted") for k in ix.oxide_in.get((f, e, o, y), ())])
@@ -165,11 +165,11 @@ def operating_support(m: ConcreteModel) -> None:
     oxide prices and earn metal prices; magnet lines pay metal prices and earn the grade's
     magnet price (defense deliveries too: the premium above it is subsidy); purchases cost
     their offer price; plus variable cost on throughput (a separation plant's on its
-    concentrate feed only) and, for candidates, fixed O&M while operating. What floors in force pay the facility (``floor_payment``, committed subsidy)
-    is income too: new support covers only the loss that is left. With funding.csv, a
-    facility no program may support in ``y`` has no ``support`` variable and must cover its
-    costs. A facility-year where no money can flow (no priced flow, no variable cost, no
-    fixed O&M) has no row.
+    concentrate feed only) and, for candidates, fixed O&M while operating. What floors
+    in force pay the facility (``floor_payment``, committed subsidy) is income too: new
+    support covers only the loss that is left. With funding.csv, a facility no program may
+    support in ``y`` has no ``support`` variable and must cover its costs. A facility-year
+    where no money can flow (no priced flow, no variable cost, no fixed O&M) has no row.
 
     .. math::
 
