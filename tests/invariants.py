@@ -420,7 +420,7 @@ class RunChecker:
                               f"{committed}")
                 support = got[3]
                 loss = cost - rev - floors
-                if support < -1e-9 or not (at_most(loss, support)
+                if support < -MONEY_ABS or not (at_most(loss, support)
                                            or loss <= support + MONEY_ABS):
                     self.fail(f"operating_support {f} {y}: support {support} < loss {loss} "
                               "(after floors in force)")
