@@ -69,7 +69,8 @@ result tables: `on[f,y]` counts FIDs in operating life;
 `capacity * available_share` from `online_year`); `capex_out[f,y] = public_share * capex /
 lead * building[f,y]`; `throughput[f,y]`; `concentrate_value[m,y] = payability_m * sum_e
 share_{m,e} price[oxide,e,y]`; `revenue[f,y]` and `cost[f,y]` at reference prices;
-`subsidy`, `penalty` and `tiebreak`, the objective's parts.
+`subsidy`, `penalty` and `tiebreak`, the objective's parts; `passed[s,r,e,o,y]`, the oxide
+of each element in a stream between separation plants.
 
 ## Modelling choices
 
@@ -118,6 +119,25 @@ share_{m,e} price[oxide,e,y]`; `revenue[f,y]` and `cost[f,y]` at reference price
   1000). A magnet line with `qualification_years` serves defense buyers only that many
   years after its first output (`qualified_delivery`); until then its magnets go to
   commercial programs or the market. `platform` groups programs in the results.
+- **Intermediate streams** (`streams.csv`, `stream_split`). A separation plant may pass
+  what it does not recover of listed elements (a light circuit's heavy fraction) to another
+  separation plant, which separates it with its own recoveries and counts it against its
+  feed capacity. The stream variable is indexed by the mine the concentrate came from,
+  `stream[m,s,r,y]` (t TREO of `m`'s feed at `s` whose remainder goes on), not by element:
+  a mixed concentrate cannot be split element by element, so each element passed is a
+  fixed share of it (`share * (1 - recovery) * yield`) and the model stays linear with each
+  mine's assay and provenance carried through. Chains (a plant that receives a stream
+  passing one on) are rejected at validation: none is sourced, and indexing by mine would
+  need the whole path; cycles are then impossible. A stream counts against the receiver's
+  capacity by the oxide of the tracked elements only (La, Ce, Y, Gd, ... are not modelled),
+  so a receiver's feed capacity is understated as a limit. The receiver pays the sender
+  the reference value of the oxide it recovers from the stream: the sender keeps the value
+  of the elements it paid the mine for, as when it separated them itself, and the
+  receiver's margin on it is nil. Variable cost stays on concentrate feed only: a
+  separation plant's cost per kg of feed is for its whole site, heavy circuit included
+  (Lynas's and MP's), so per-facility support does not move a loss from one circuit of a
+  site to the other. `flows.csv` shows a stream as commodity `heavy-concentrate`, a
+  row per element (t oxide), so the material Sankey draws it plant to plant.
 - **Mines do not sell concentrate to the market**; concentrate only goes to separation.
 - **Demand before `required_from`** is not modelled (it may be met from any source).
 - **First fully covered year** (summary.json) is the first year from which every later

@@ -19,6 +19,8 @@ from optimize.model.network import METAL_POOL, OXIDE_POOL
 
 POOLS = {OXIDE_POOL: "oxide", METAL_POOL: "metal"}
 
+STREAM = "heavy-concentrate"  # flows.csv: a stream between separation plants (streams.csv)
+
 REL = 1e-6
 #: Money rows hold to the solver's feasibility tolerance, which HiGHS applies to its scaled
 #: rows: on an operating_support row (0.001 x price per t, summed over many flows) that
@@ -76,6 +78,7 @@ class RunChecker:
         self.check_capacity()
         self.check_flows_structure()
         self.check_pools()
+        self.check_streams()
         self.check_balances()
         self.check_demand_and_offers()
         self.check_finance()
@@ -167,7 +170,7 @@ class RunChecker:
                 if r.provenance != expected:
                     self.fail(f"concentrate of {r.source} marked {r.provenance}")
             links = data.links.get(r.source)
-            if links is not None and r.target not in links:
+            if links is not None and r.target not in links and r.commodity != STREAM:
                 self.fail(f"{r.source} ships to {r.target}, not in links.csv")
 
     def check_pools(self) -> None:
@@ -176,6 +179,40 @@ class RunChecker:
         for key in keys:
             if not close(self.in_by[key], self.out_by[key]):
                 self.fail(f"pool_balance {key}: in {self.in_by[key]} != out {self.out_by[key]}")
+
+    def fed(self, s: str, e: str, p: str, y: int) -> float:
+        """Oxide of ``e`` (t) in the concentrate fed to ``s`` whose mine has provenance ``p``."""
+        return sum(self.data.assays.get((src, e), 0.0) * t
+                   for (src, tgt, c, _, pp, yy), t in self.arc.items()
+                   if tgt == s and c == "concentrate" and yy == y and pp == p)
+
+    def check_streams(self) -> None:
+        """stream_split: a plant passes on at most what it did not recover, only where listed.
+
+        Per plant, element, year and provenance as it leaves (tainted from a covered plant),
+        the streams' oxide divided by their yields is at most the unrecovered oxide of the
+        concentrate fed; a plant that receives a stream passes none on.
+        """
+        data = self.data
+        sent = defaultdict(float)  # (s, e, o, y) -> t / yield
+        for (src, tgt, c, e, o, y), t in self.arc.items():
+            if c != STREAM:
+                continue
+            yld = data.streams.get((src, tgt), {}).get(e)
+            if yld is None:
+                self.fail(f"stream {src} -> {tgt} of {e} in {y} not in streams.csv")
+                continue
+            if self.in_by[(src, STREAM, e, "clean", y)] + self.in_by[(src, STREAM, e,
+                                                                     "tainted", y)] > 0:
+                self.fail(f"{src} receives a stream and passes one on in {y}")
+            sent[(src, e, o, y)] += t / yld
+        for (s, e, o, y), t in sent.items():
+            covered = data.facilities[s].covered
+            provs = [p for p in ("clean", "tainted") if (o == "tainted" if covered else p == o)]
+            left = data.unrecovered(s, e) * sum(self.fed(s, e, p, y) for p in provs)
+            if not at_most(t, left):
+                self.fail(f"stream_split {s} {e} {o} {y}: passes {t} (over yields), more than "
+                          f"the {left} t it did not recover")
 
     def mapped_in(self, f: str, commodity: str, e: str, o: str, y: int) -> float:
         """Input of ``commodity`` ``e`` into ``f`` whose provenance maps to output ``o``."""
@@ -198,8 +235,11 @@ class RunChecker:
                 if fac.stage == "mine" and not close(out_conc, used):
                     self.fail(f"{f} {y}: used {used} != concentrate shipped {out_conc}")
                 if fac.stage == "separation":
+                    in_conc += sum(self.in_by[(f, STREAM, e, o, y)] for e in data.elements
+                                   for o in ("clean", "tainted"))
                     if not close(in_conc, used):
-                        self.fail(f"{f} {y}: used {used} != concentrate fed {in_conc}")
+                        self.fail(f"{f} {y}: used {used} != concentrate and streams fed "
+                                  f"{in_conc}")
                     self.separation(f, y)
                 if fac.stage == "metal":
                     out_metal = sum(v for (s, c, _, _, yy), v in self.out_by.items()
@@ -226,6 +266,7 @@ class RunChecker:
                         ok = (p == o) if not data.facilities[s].covered else o == "tainted"
                         if ok:
                             fed += data.assays.get((src, e), 0.0) * t
+                fed += self.mapped_in(s, STREAM, e, o, y)
                 if not close(out, rec * fed):
                     self.fail(f"separation_balance {s} {e} {o} {y}: {out} != {rec * fed}")
 
@@ -321,6 +362,11 @@ class RunChecker:
         for (src, tgt, c, item, _p, yy), t in self.arc.items():
             if yy != y:
                 continue
+            if c == STREAM:  # paid at the oxide value the receiver recovers from it
+                value = self.price("oxide", item, y) * data.recoveries[(tgt, item)] * t
+                rev += value if src == f else 0.0
+                cost += value if tgt == f else 0.0
+                continue
             if src == f:
                 if c == "concentrate":
                     rev += self.concentrate_value(f, y) * t
@@ -335,7 +381,9 @@ class RunChecker:
                     cost += self.concentrate_value(src, y) * t
                 else:
                     cost += self.price(c, item, y) * t
-        cost += fac.variable_usd_per_kg * self.used.get((f, y), 0.0)
+        streamed = sum(self.in_by[(f, STREAM, e, o, y)] for e in data.elements
+                       for o in ("clean", "tainted"))  # variable cost on concentrate only
+        cost += fac.variable_usd_per_kg * (self.used.get((f, y), 0.0) - streamed)
         rev, cost = rev * 1e-3, cost * 1e-3
         fid = self.fid.get(f)
         if fac.candidate and fid is not None and 0 <= y - fid - fac.lead_years < fac.life_years:
@@ -386,7 +434,7 @@ class RunChecker:
                               f"{committed}")
                 support = got[3]
                 loss = cost - rev - floors
-                if support < -1e-9 or not (at_most(loss, support)
+                if support < -MONEY_ABS or not (at_most(loss, support)
                                            or loss <= support + MONEY_ABS):
                     self.fail(f"operating_support {f} {y}: support {support} < loss {loss} "
                               "(after floors in force)")

@@ -167,4 +167,26 @@ def instances(draw: Any, with_funding: bool | None = None) -> Instance:
             row["qualification_years"] = draw(st.sampled_from([0, 0, 1, 2]))
     for row in tables["programs"]:
         row["buyer"] = draw(st.sampled_from(["us-defense", "allied-defense", "commercial"]))
+    # Intermediate streams (stream_split): one separation plant, a light circuit that
+    # separates no Dy, passes its Dy (and maybe its unrecovered Nd) to the other, which
+    # gets a Dy recovery if it had none and runs from the start, allied (a heavy circuit in place,
+    # as Lynas's and MP's are, so that most such draws carry a stream); drawn last.
+    seps = by_stage["separation"]
+    if len(seps) == 2 and draw(st.integers(0, 3)):
+        sender, receiver = draw(st.permutations(seps))
+        heavy = next(f for f in facilities if f["facility"] == receiver)
+        if heavy["status"] != "existing":
+            for key in ("earliest_fid", "lead_years", "ramp", "capex_musd", "public_share",
+                        "life_years", "fixed_om_musd"):
+                heavy.pop(key, None)
+            heavy.update(status="existing", online_year=START, available_share=1)
+        heavy["country"] = "US"  # the sender may still be in China and taint the stream
+        tables["recoveries"] = [r for r in tables["recoveries"]
+                                if (r["facility"], r["element"]) != (sender, "Dy")]
+        if not any(r["facility"] == receiver and r["element"] == "Dy"
+                   for r in tables["recoveries"]):
+            tables["recoveries"].append(dict(facility=receiver, element="Dy", recovery=0.9))
+        tables["streams"] = [{"from": sender, "to": receiver, "element": e,
+                              "yield": draw(st.sampled_from([0.5, 1.0])), "source": "h"}
+                             for e in draw(st.sampled_from([["Dy"], ["Dy", "Nd"]]))]
     return Instance(settings, tables)

@@ -171,8 +171,9 @@ def test_shipped_price_and_portfolio_scenarios_update_the_baseline_in_place(base
 
 
 def with_every_feature(folder: Path) -> Path:
-    """Write the example with a finite stock on its mine, its offer, a deal of each kind and
-    a candidate line that needs a year of qualification."""
+    """Write the example with a finite stock on its mine, its offer, a deal of each kind, a
+    candidate line that needs a year of qualification and a stream (light-separation's Dy
+    to heavy-separation-new)."""
     import csv
 
     copy_example(folder)
@@ -193,6 +194,8 @@ def with_every_feature(folder: Path) -> Path:
         "source\n"
         "nd-floor,floor,US-DoD,light-separation,oxide,Nd,110,0.5,,2026,2035,test\n"
         "grant,grant,US-DoD,metal-plant,,,,,10,2026,2028,test\n")
+    (folder / "streams.csv").write_text(
+        "from,to,element,source\nlight-separation,heavy-separation-new,Dy,test\n")
     return folder
 
 

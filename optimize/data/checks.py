@@ -103,6 +103,7 @@ class _Checker:
         self.funding()
         self.deals()
         self.links()
+        self.streams()
         self.locations()
 
     def settings(self) -> None:
@@ -345,6 +346,44 @@ class _Checker:
                     self.add(t, line, "to", f"{r['from']!r} ({a}) cannot ship to {r['to']!r} "
                                             f"({b}): links join consecutive stages")
 
+    def streams(self) -> None:
+        """Check streams.csv: separation plant to separation plant, elements both can handle.
+
+        A plant that receives a stream may not pass one on: what arrives keeps its mine's
+        assay only through one plant (docs/formulation.md), and so no stream can loop back.
+        """
+        t = self.inputs["streams"]
+        receivers = {r["to"]: line for line, r in t if r["to"] is not None}
+        recovered = {(r["facility"], r["element"]): r["recovery"]
+                     for _, r in self.inputs["recoveries"]}
+        for line, r in t:
+            ends = {}
+            for column in ("from", "to"):
+                if self.reference(t, line, column, r[column], self.facilities, "facility"):
+                    ends[column] = r[column]
+                    stage = self.stage_of(r[column])
+                    if stage not in ("separation", None):
+                        self.add(t, line, column, f"{r[column]!r} is a {stage}: a stream joins "
+                                                  "two separation plants")
+            known_element = self.reference(t, line, "element", r["element"], self.elements,
+                                           "element")
+            if len(ends) == 2 and r["from"] == r["to"]:
+                self.add(t, line, "to", f"{r['from']!r} cannot pass a stream to itself")
+                continue
+            if r["from"] in receivers and r["from"] in ends.values():
+                back = " (a cycle)" if any(r2["from"] == r["to"] and r2["to"] == r["from"]
+                                           for _, r2 in t) else ""
+                self.add(t, line, "from", f"{r['from']!r} receives a stream (row "
+                                          f"{receivers[r['from']]}) and passes one on{back}: "
+                                          "chains of streams are not modelled")
+            if known_element and "to" in ends and self.inputs["recoveries"].present \
+                    and (r["to"], r["element"]) not in recovered:
+                self.add(t, line, "element", f"{r['to']!r} cannot separate {r['element']} "
+                                             "(no row in recoveries.csv)")
+            if known_element and "from" in ends \
+                    and recovered.get((r["from"], r["element"])) == 1:
+                self.add(t, line, "element", f"{r['from']!r} recovers all its {r['element']} "
+                                             "(recovery 1): nothing is left to pass on")
 
     def locations(self) -> None:
         t = self.inputs["locations"]
@@ -407,6 +446,9 @@ def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> Model
     links: dict[str, list[str]] = defaultdict(list)
     for _, r in inputs["links"]:
         links[r["from"]].append(r["to"])
+    streams: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for _, r in inputs["streams"]:
+        streams[(r["from"], r["to"])][r["element"]] = r["yield"]
     return ModelData(
         start_year=start, end_year=end, discount_rate=s["discount_rate"],
         currency_year=s["currency_year"], mode=s["mode"], time_limit_s=s["solver.time_limit_s"],
@@ -440,6 +482,7 @@ def to_model_data(inputs: Inputs, decisions: tuple[Decision, ...] = ()) -> Model
         locations=frozen({r["facility"]: (r["latitude"], r["longitude"])
                           for _, r in inputs["locations"]}),
         deals=deals,
+        streams=frozen({k: frozen(v) for k, v in streams.items()}),
     )
 
 

@@ -207,6 +207,8 @@ class ModelData:
     ``links`` maps a shipping facility to the only facilities it may ship to.
     ``decisions`` are the analyst's forced or forbidden projects (none for an inputs folder);
     they add rows to the model, so they are part of its structure.
+    ``streams`` maps a (from, to) pair of separation plants to ``{element: yield}``: what
+    ``from`` does not recover of each element, times its yield, goes on to ``to``.
     ``locations`` maps a facility to its (latitude, longitude), for the report's map only.
     """
 
@@ -237,6 +239,8 @@ class ModelData:
     links: Mapping[str, tuple[str, ...]]
     decisions: tuple[Decision, ...] = ()
     deals: tuple[Deal, ...] = ()
+    streams: Mapping[tuple[str, str], Mapping[str, float]] = field(
+        default_factory=lambda: frozen({}))
     locations: Mapping[str, tuple[float, float]] = field(default_factory=lambda: frozen({}))
 
     @property
@@ -300,6 +304,10 @@ class ModelData:
         return sum(d.musd for d in self.deals if d.kind == "grant"
                    and program in (None, d.program) and facility in (None, d.facility)
                    for y in years if d.pays_in(y))
+
+    def unrecovered(self, s: str, e: str) -> float:
+        """Return the share of element ``e`` fed to separation plant ``s`` it does not recover."""
+        return 1.0 - self.recoveries.get((s, e), 0.0)
 
     def stage(self, stage: str) -> list[str]:
         """Return the names of the facilities of a stage, in input order."""

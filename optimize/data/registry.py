@@ -446,6 +446,27 @@ LINKS = Table(
     ),
 )
 
+STREAMS = Table(
+    "streams",
+    "streams.csv",
+    key=("from", "to", "element"),
+    optional=True,
+    description="Intermediate streams: a separation plant passes what it does not recover of "
+    "an element (its heavy fraction, say) to another separation plant as a mixed "
+    "concentrate, which that plant separates with its own recoveries. Absent: no streams.",
+    columns=(
+        Column("from", "str", "", "The separation plant that passes the element on."),
+        Column("to", "str", "", "The separation plant that takes it in (its feed capacity "
+               "counts it); it must have a recovery for the element and pass no stream on."),
+        Column("element", "str", "", "An element of elements.csv."),
+        Column("yield", "float", "kg/kg", "Share of what `from` does not recover of the element "
+               "that reaches `to`.", required=False, default=1.0, lower=0, upper=1,
+               lower_open=True),
+        SOURCE,
+        NOTES,
+    ),
+)
+
 LOCATIONS = Table(
     "locations",
     "locations.csv",
@@ -466,6 +487,6 @@ LOCATIONS = Table(
 
 TABLES: tuple[Table, ...] = (
     SETTINGS, ELEMENTS, FACILITIES, ASSAYS, RECOVERIES, GRADES, LINE_GRADES, PROGRAMS, DEMAND,
-    PRICES, OFFERS, FUNDING, DEALS, LINKS, LOCATIONS,
+    PRICES, OFFERS, FUNDING, DEALS, LINKS, STREAMS, LOCATIONS,
 )
 CSV_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if t.file.endswith(".csv"))

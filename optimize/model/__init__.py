@@ -30,6 +30,7 @@ from optimize.model.balances import (
     metal_balance,
     pool_balance,
     separation_balance,
+    stream_split,
 )
 from optimize.model.capacity import (
     magnet_capacity,
@@ -66,6 +67,7 @@ CONSTRAINT_FAMILIES: tuple[Callable[[ConcreteModel], None], ...] = (
     project_decisions,
     mine_capacity,
     separation_capacity,
+    stream_split,
     separation_balance,
     pool_balance,
     metal_balance,
@@ -95,7 +97,7 @@ PARAMETRIC_EXPRESSIONS = ("concentrate_value", "revenue", "cost", "penalty_musd_
                           "penalty")
 
 #: The variables, in the column order the solver gets them.
-VARIABLES = ("fid", "conc", "oxide", "metal", "sell_oxide", "sell_metal", "buy", "make",
+VARIABLES = ("fid", "conc", "stream", "oxide", "metal", "sell_oxide", "sell_metal", "buy", "make",
              "sell_magnet", "deliver", "short", "support", "fund", "floor_paid")
 
 

@@ -7,7 +7,7 @@ to a facility that may be supported.
 
 from __future__ import annotations
 
-from pyomo.environ import ConcreteModel, Constraint, NonNegativeReals, Set, Var
+from pyomo.environ import ConcreteModel, Constraint, Expression, NonNegativeReals, Set, Var
 
 from optimize.model.capacity import metal_out_vars
 from optimize.model.network import METAL_POOL, OXIDE_POOL
@@ -20,6 +20,8 @@ def declare(m: ConcreteModel) -> None:
     ix = m.ix
     flows = (
         ("conc", "conc_arcs", ix.conc, "concentrate (t TREO) from mine m to plant s"),
+        ("stream", "stream_arcs", ix.stream, "t TREO of mine m's concentrate at plant s whose "
+                                             "unrecovered part s passes on to plant r"),
         ("oxide", "oxide_arcs", ix.oxide, "oxide of e, provenance o, from s to t"),
         ("metal", "metal_arcs", ix.metal, "metal of e, provenance o, from t to line l"),
         ("sell_oxide", "oxide_sales", ix.sell_oxide, "oxide sold to the market"),
@@ -33,6 +35,12 @@ def declare(m: ConcreteModel) -> None:
             m.add_component(index, Set(initialize=keys, dimen=len(keys[0]) if keys else None,
                                        ordered=True))
         m.add_component(var, Var(m.component(index), domain=NonNegativeReals, doc=doc))
+    terms = ix.passed
+    m.passed_keys = Set(initialize=list(terms), dimen=5, ordered=True,
+                        doc="(s, r, e, o, y): element e of provenance o passed from s to r")
+    m.passed = Expression(m.passed_keys, rule=lambda m, *k: sum(c * m.stream[v]
+                                                                for c, v in terms[k]),
+                          doc="oxide of e (t) in the stream from plant s to plant r")
 
 
 def maps_to(m: ConcreteModel, f: str, provenance_in: str, provenance_out: str) -> bool:
@@ -90,12 +98,15 @@ def separation_balance(m: ConcreteModel) -> None:
     r"""Oxide out of a separation plant is the recovered oxide of its feed.
 
     Per element e and provenance o; ``prov(m)`` is tainted for a mine in a covered country
-    and ``maps`` is as in :func:`maps_to`.
+    and ``maps`` is as in :func:`maps_to`. The feed is the concentrate of mines and the
+    streams passed on by other plants (``stream_split``), each element of a stream in the
+    provenance it left its plant with.
 
     .. math::
 
         \sum_t oxide_{s,t,e,o,y} + sell^{oxide}_{s,e,o,y} =
-        recovery_{s,e} \sum_{m: prov(m) \mapsto o} share_{m,e}\, conc_{m,s,y}
+        recovery_{s,e} \Big(\sum_{m: prov(m) \mapsto o} share_{m,e}\, conc_{m,s,y}
+        + \sum_{q, o': o' \mapsto o} passed_{q,s,e,o',y}\Big)
     """
     data, ix, net = m.data, m.ix, m.net
     index = [(s, e, o, y) for s in data.stage("separation") for e, o in net.outputs[s]
@@ -116,9 +127,38 @@ def separation_balance(m: ConcreteModel) -> None:
         rec = data.recoveries[(s, e)]
         recovered = [rec * share * conc for mine, conc in feed(s, o, y)
                      if (share := data.assays.get((mine, e), 0.0)) * rec != 0]
+        recovered += [rec * m.passed[k] for k in ix.passed_into.get((s, y), ())
+                      if k[2] == e and maps_to(m, s, k[3], o)]
         return _equal(out, recovered)
 
     m.separation_balance = Constraint(index, rule=rule)
+
+
+def stream_split(m: ConcreteModel) -> None:
+    r"""What a separation plant passes on is the unrecovered part of the concentrate it took in.
+
+    A plant ``s`` with rows in streams.csv may pass what it does not recover of the listed
+    elements (its heavy fraction, say) to another separation plant ``r`` as a mixed
+    concentrate. ``stream[m,s,r,y]`` is the t TREO of mine ``m``'s concentrate fed to ``s``
+    whose unrecovered part goes on to ``r``: at most what ``m`` fed to ``s``. Indexing by
+    the mine keeps each mine's assay, so the stream's composition stays linear and its
+    provenance is the mine's, tainted if ``s`` is in a covered country (and at ``r`` as in
+    :func:`maps_to`). Element ``e`` passed on (t oxide, the Expression ``passed``) is
+    ``share_{m,e} (1 - recovery_{s,e}) yield_{s,r,e}`` of it; ``r`` separates it with its
+    own recoveries (``separation_balance``) and its feed capacity counts it
+    (``separation_capacity``). A plant that receives a stream passes none on (validation),
+    so streams have no chains or cycles. No row without streams.csv.
+
+    .. math::
+
+        \sum_r stream_{m,s,r,y} \le conc_{m,s,y}, \qquad
+        passed_{s,r,e,o,y} = \sum_{m: prov_s(m) = o} share_{m,e}
+        (1 - recovery_{s,e})\, yield_{s,r,e}\, stream_{m,s,r,y}
+    """
+    groups = m.ix.stream_from
+    m.stream_split = Constraint(
+        list(groups), rule=lambda m, mi, s, y: sum(m.stream[k] for k in groups[mi, s, y])
+        <= m.conc[mi, s, y])
 
 
 def metal_balance(m: ConcreteModel) -> None:

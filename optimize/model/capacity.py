@@ -10,7 +10,8 @@ from optimize.model.parameters import parameter_values
 def throughput_vars(m: ConcreteModel, f: str, y: int) -> list:
     """Return the variables whose sum is the throughput of ``f`` in ``y`` (t/yr).
 
-    A mine's concentrate shipped, a separation plant's concentrate taken in, a metal plant's
+    A mine's concentrate shipped, a separation plant's concentrate and streams (t oxide of
+    the elements passed) taken in, a metal plant's
     metal put out (to lines and market), a magnet line's magnets made.
     """
     ix = m.ix
@@ -18,7 +19,8 @@ def throughput_vars(m: ConcreteModel, f: str, y: int) -> list:
     if stage == "mine":
         return [m.conc[k] for k in ix.conc_out.get((f, y), ())]
     if stage == "separation":
-        return [m.conc[k] for k in ix.conc_in.get((f, y), ())]
+        return [*(m.conc[k] for k in ix.conc_in.get((f, y), ())),
+                *(m.passed[k] for k in ix.passed_into.get((f, y), ()))]
     if stage == "metal":
         return [v for e, o in m.net.outputs[f] for v in metal_out_vars(m, f, e, o, y)]
     return [m.make[k] for k in ix.make_by_line.get((f, y), ())]
@@ -67,9 +69,11 @@ def mine_capacity(m: ConcreteModel) -> None:
 def separation_capacity(m: ConcreteModel) -> None:
     r"""A separation plant takes in at most its feed capacity of concentrate (t TREO).
 
+    Streams from other plants (``stream_split``) count by the oxide of the elements passed.
+
     .. math::
 
-        \sum_m conc_{m,s,y} \le cap_{s,y}
+        \sum_m conc_{m,s,y} + \sum_{q,e,o} passed_{q,s,e,o,y} \le cap_{s,y}
     """
     _stage_limit(m, "separation_capacity", "separation")
 

@@ -100,6 +100,7 @@ def revenue_terms(m: ConcreteModel, f: str, y: int) -> Terms:
         sold = [(m.price["oxide", e, y], v) for e, o in net.outputs[f]
                 for v in [*(m.oxide[k] for k in ix.oxide_out.get((f, e, o, y), ())),
                           *(m.sell_oxide[k] for k in ix.sell_oxide_by.get((f, e, o, y), ()))]]
+        sold += stream_value(m, ix.passed_from.get((f, y), ()))
     elif stage == "metal":
         sold = [(m.price["metal", e, y], v) for e, o in net.outputs[f]
                 for v in metal_out_vars(m, f, e, o, y)]
@@ -120,10 +121,14 @@ def cost_terms(m: ConcreteModel, f: str, y: int) -> Terms:
     data, ix = m.data, m.ix
     fac = data.facilities[f]
     usd: Terms = []
-    if fac.variable_usd_per_kg and (f, y) in m.throughput:
+    fed = [m.conc[k] for k in ix.conc_in.get((f, y), ())]
+    if fac.variable_usd_per_kg and fac.stage == "separation" and fed:
+        usd.append((fac.variable_usd_per_kg, sum(fed)))  # on concentrate, not on streams
+    elif fac.variable_usd_per_kg and fac.stage != "separation" and (f, y) in m.throughput:
         usd.append((fac.variable_usd_per_kg, m.throughput[f, y]))
     if fac.stage == "separation":
         usd += [(m.concentrate_value[k[0], y], m.conc[k]) for k in ix.conc_in.get((f, y), ())]
+        usd += _grouped(stream_value(m, ix.passed_into.get((f, y), ())))
     elif fac.stage == "metal":
         usd += _grouped([(m.price["oxide", k[2], y], m.oxide[k]) for e in data.elements
                          for o in ("clean", "tainted") for k in ix.oxide_in.get((f, e, o, y), ())])
@@ -132,6 +137,17 @@ def cost_terms(m: ConcreteModel, f: str, y: int) -> Terms:
                          for o in ("clean", "tainted") for k in ix.metal_in.get((f, e, o, y), ())])
     usd += [(m.offer_usd_per_kg[k[0], y], m.buy[k]) for k in ix.buy_in.get((f, y), ())]
     return usd
+
+
+def stream_value(m: ConcreteModel, keys: Any) -> list[tuple[Any, Any]]:
+    """Return streams ``passed[s,r,e,o,y]`` as ``(price, t)`` at what the receiver recovers.
+
+    A stream is paid at the reference value of the oxide ``r`` recovers from it,
+    ``price[oxide,e,y] * recovery_{r,e}`` per t passed: the sender earns what it would have
+    had it separated the elements itself, the receiver's margin on it is nil.
+    """
+    rec = m.data.recoveries
+    return [(m.price["oxide", k[2], k[4]], rec[(k[1], k[2])] * m.passed[k]) for k in keys]
 
 
 def fixed_om(m: ConcreteModel, f: str) -> float:
@@ -144,15 +160,16 @@ def operating_support(m: ConcreteModel) -> None:
     r"""Operating support covers each facility's loss at reference prices; profits are kept.
 
     Revenue and cost are valued at reference prices: a mine earns payability x contained oxide
-    value per t TREO shipped; separation pays that and earns oxide prices; metal plants pay
+    value per t TREO shipped; separation pays that and earns oxide prices (a stream to
+    another plant is paid at the oxide value that plant recovers from it); metal plants pay
     oxide prices and earn metal prices; magnet lines pay metal prices and earn the grade's
     magnet price (defense deliveries too: the premium above it is subsidy); purchases cost
-    their offer price; plus variable cost on throughput and, for candidates, fixed O&M while
-    operating. What floors in force pay the facility (``floor_payment``, committed subsidy)
-    is income too: new support covers only the loss that is left. With funding.csv, a
-    facility no program may support in ``y`` has no ``support`` variable and must cover its
-    costs. A facility-year where no money can flow (no priced flow, no variable cost, no
-    fixed O&M) has no row.
+    their offer price; plus variable cost on throughput (a separation plant's on its
+    concentrate feed only) and, for candidates, fixed O&M while operating. What floors
+    in force pay the facility (``floor_payment``, committed subsidy) is income too: new
+    support covers only the loss that is left. With funding.csv, a facility no program may
+    support in ``y`` has no ``support`` variable and must cover its costs. A facility-year
+    where no money can flow (no priced flow, no variable cost, no fixed O&M) has no row.
 
     .. math::
 

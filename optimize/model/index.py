@@ -38,6 +38,7 @@ class Index:
 
     fid: list[Key]
     conc: list[Key]
+    stream: list[Key]
     oxide: list[Key]
     metal: list[Key]
     sell_oxide: list[Key]
@@ -50,6 +51,8 @@ class Index:
     fund: list[Key]
     conc_in: dict[Any, list[Key]]
     conc_out: dict[Any, list[Key]]
+    stream_from: dict[Any, list[Key]]
+    stream_into: dict[Any, list[Key]]
     oxide_out: dict[Any, list[Key]]
     oxide_in: dict[Any, list[Key]]
     metal_out: dict[Any, list[Key]]
@@ -65,6 +68,9 @@ class Index:
     fund_by: dict[Any, list[Key]]
     fund_by_program_year: dict[Any, list[Key]]
     fund_by_program: dict[Any, list[Key]]
+    passed: dict[Key, list[tuple[float, Key]]]
+    passed_into: dict[Any, list[Key]]
+    passed_from: dict[Any, list[Key]]
     floor: list[Key]
     floor_by_facility: dict[Any, list[Key]]
     floor_by_program_year: dict[Any, list[Key]]
@@ -78,6 +84,7 @@ def build_index(data: ModelData, net: Network) -> Index:
 
     fid = [(f, y) for f, ys in net.fid_years.items() for y in ys]
     conc = [(mi, s, y) for mi, s in net.conc_arcs for y in years(mi, s)]
+    stream = [(mi, s, r, y) for mi, s, r in net.stream_arcs for y in years(mi, s, r)]
     oxide = [(s, t, e, o, y) for s, t, e, o in net.oxide_arcs for y in years(s, t)]
     metal = [(t, ln, e, o, y) for t, ln, e, o in net.metal_arcs for y in years(t, ln)]
     sell_oxide = [(s, e, o, y) for s in data.stage("separation") for e, o in net.outputs[s]
@@ -102,6 +109,7 @@ def build_index(data: ModelData, net: Network) -> Index:
                 and (c == "capex" or y in net.operating(f))
                 and (c == "operating" or (fac[f].candidate and fac[f].capex_musd > 0))]
 
+    passed = stream_terms(data, net, stream)
     sells = {(k[0], k[2], k[4]) for k in [*oxide, *metal]}  # (plant, element, year)
     sells |= {(k[0], k[1], k[3]) for k in [*sell_oxide, *sell_metal]}
     sells |= {(k[0], k[1], k[3]) for k in make}  # (line, grade, year)
@@ -109,11 +117,13 @@ def build_index(data: ModelData, net: Network) -> Index:
     floor = [(d.name, y) for d in data.deals if d.kind == "floor" for y in years(d.facility)
              if d.pays_in(y) and (d.facility, d.item, y) in sells]
     return Index(
-        fid=fid, conc=conc, oxide=oxide, metal=metal, sell_oxide=sell_oxide,
+        fid=fid, conc=conc, stream=stream, oxide=oxide, metal=metal, sell_oxide=sell_oxide,
         sell_metal=sell_metal, buy=buy, make=make, deliver=deliver, short=short,
         support=support, fund=fund,
         conc_in=group(conc, itemgetter(1, 2)),
         conc_out=group(conc, itemgetter(0, 2)),
+        stream_from=group(stream, itemgetter(0, 1, 3)),
+        stream_into=group(stream, itemgetter(2, 3)),
         oxide_out=group(oxide, itemgetter(0, 2, 3, 4)),
         oxide_in=group(oxide, itemgetter(1, 2, 3, 4)),
         metal_out=group(metal, itemgetter(0, 2, 3, 4)),
@@ -129,9 +139,32 @@ def build_index(data: ModelData, net: Network) -> Index:
         fund_by=group(fund, itemgetter(1, 2, 3)),
         fund_by_program_year=group(fund, itemgetter(0, 2)),
         fund_by_program=group(fund, itemgetter(0)),
+        passed=passed,
+        passed_into=group(passed, itemgetter(1, 4)),
+        passed_from=group(passed, itemgetter(0, 4)),
         floor=floor,
         floor_by_facility=group(floor, lambda k: (deals[k[0]].facility, k[1])),
         floor_by_program_year=group(floor, lambda k: (deals[k[0]].program, k[1])),
         floor_by_program=group(floor, lambda k: deals[k[0]].program),
     )
 
+
+
+def stream_terms(data: ModelData, net: Network,
+                 stream: list[Key]) -> dict[Key, list[tuple[float, Key]]]:
+    """Return ``passed[s,r,e,o,y]`` as ``[(coefficient, stream key), ...]`` per key.
+
+    The coefficient is ``share_{m,e} (1 - recovery_{s,e}) yield_{s,r,e}`` per t TREO of
+    mine ``m``'s concentrate whose unrecovered part goes on; ``o`` is the provenance as it
+    leaves ``s`` (tainted if ``s`` or ``m`` is in a covered country).
+    """
+    fac = data.facilities
+    out: dict[Key, list[tuple[float, Key]]] = {}
+    for k in stream:
+        mine, s, r, y = k
+        o = "tainted" if fac[s].covered else net.mine_provenance[mine]
+        for e, yld in data.streams[(s, r)].items():
+            c = data.assays.get((mine, e), 0.0) * data.unrecovered(s, e) * yld
+            if c > 0:
+                out.setdefault((s, r, e, o, y), []).append((c, k))
+    return out

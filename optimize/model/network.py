@@ -25,6 +25,8 @@ class Network:
 
     ``outputs[f]`` holds the (element, provenance) pairs that separation or metal plant
     ``f`` can put out; ``op_years[f]`` the years in which ``f`` can operate at all.
+    ``stream_arcs`` holds ``(m, s, r)``: mine ``m``'s concentrate at plant ``s`` leaves an
+    unrecovered part that streams.csv passes on to plant ``r``, which can separate some of it.
     """
 
     op_years: dict[str, tuple[int, ...]]
@@ -37,6 +39,7 @@ class Network:
     makes: list[tuple[str, str, str]]
     deliveries: list[tuple[str, str]]
     program_years: dict[str, tuple[int, ...]]
+    stream_arcs: list[tuple[str, str, str]] = field(default_factory=list)
     mine_provenance: dict[str, str] = field(default_factory=dict)
     op_sets: dict[str, frozenset[int]] = field(default_factory=dict)
 
@@ -132,6 +135,14 @@ def build_network(data: ModelData) -> Network:
             if feeds and _overlap(op_years, m, s):
                 conc_arcs.append((m, s))
                 sep_in[s] |= feeds
+    stream_arcs = []
+    for (s, r), passed in data.streams.items():
+        for mi, s_ in conc_arcs:
+            feeds = {(e, _out(fac[s], mine_prov[mi])) for e in passed
+                     if data.assays.get((mi, e), 0.0) * data.unrecovered(s, e) > 0}
+            if s_ == s and feeds and len(set(op_years[mi]) & set(op_years[s]) & set(op_years[r])):
+                stream_arcs.append((mi, s, r))
+                sep_in[r] |= feeds
     outputs: dict[str, list[Pair]] = {}
     for s in data.stage("separation"):
         outputs[s] = sorted({(e, _out(fac[s], o)) for e, o in sep_in[s]})
@@ -188,6 +199,7 @@ def build_network(data: ModelData) -> Network:
     return Network(
         op_years=op_years, fid_years=fid_years, conc_arcs=conc_arcs, oxide_arcs=oxide_arcs,
         metal_arcs=metal_arcs, outputs=outputs, buy_arcs=sorted(buy_arcs), makes=makes,
-        deliveries=deliveries, program_years=program_years, mine_provenance=mine_prov,
+        deliveries=deliveries, program_years=program_years, stream_arcs=stream_arcs,
+        mine_provenance=mine_prov,
         op_sets={f: frozenset(ys) for f, ys in op_years.items()},
     )

@@ -19,6 +19,8 @@ from pyomo.environ import ConcreteModel, value
 from optimize.data.modeldata import Facility, ModelData
 from optimize.model.finance import salvage_coefficient
 
+#: The commodity of a stream between separation plants in flows.csv (t oxide of each element).
+STREAM_COMMODITY = "heavy-concentrate"
 #: Values smaller than this (t or MUSD) are solver noise and are written as 0 / left out.
 NOISE = 1e-9
 
@@ -147,7 +149,11 @@ def _values(var: Any) -> np.ndarray:
 
 
 def flows_table(m: ConcreteModel) -> pd.DataFrame:
-    """Return every nonzero flow: concentrate, oxide, metal, magnets, purchases and sales."""
+    """Return every nonzero flow: concentrate, streams, oxide, metal, magnets, purchases, sales.
+
+    A stream between separation plants (``passed``) is a row per element, commodity
+    ``heavy-concentrate``, in t of the element's oxide.
+    """
     data, net = m.data, m.net
     rows: list[tuple[Any, ...]] = []
 
@@ -163,6 +169,8 @@ def flows_table(m: ConcreteModel) -> pd.DataFrame:
         return (y, bb, f, of.commodity, of.item, of.provenance)
 
     add(m.conc, lambda mi, s, y: (y, mi, s, "concentrate", "TREO", net.mine_provenance[mi]))
+    rows.extend((y, s, r, STREAM_COMMODITY, e, o, t) for (s, r, e, o, y), p in m.passed.items()
+                if (t := float(value(p))) > NOISE)
     add(m.oxide, lambda s, t, e, o, y: (y, s, t, "oxide", e, o))
     add(m.sell_oxide, lambda s, e, o, y: (y, s, "market", "oxide", e, o))
     add(m.buy, bought)
