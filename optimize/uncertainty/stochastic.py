@@ -23,10 +23,14 @@ Three values measure what the stochastic plan is worth:
   solved run's) in every future, the rest free; VSS = EEV - RP, what planning for every
   future saves over planning for the reference one.
 
-Each future's own first stage is also held in every future (each future then solved alone,
-as ``ree-plan stress`` does), and the best of these starts HiGHS on the stochastic program;
-if the time limit stops HiGHS before it improves on that start, the start is the plan
-(status ``feasible``, saying so). The stochastic plan is never worse than any of them.
+WS takes N solves (one per future) and EEV N more (the reference held in each future alone,
+as ``ree-plan stress`` does). The futures' own first stages are also held in every future,
+but only the distinct ones and only the most probable (``held_first_stages``: at most
+``MAX_HELD`` first stages in all, the reference's among them): at most ``MAX_HELD`` x N
+solves, where holding each future's own in every future would be N x N (10,000 solves at
+100 futures). The best of those held starts HiGHS on the stochastic program; if the time
+limit stops HiGHS before it improves on that start, the start is the plan (status
+``feasible``, saying so). The stochastic plan is never worse than any first stage held.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ from optimize.results.tables import extract, summary_numbers
 from optimize.solve import (
     SolveOptions,
     column_bounds,
+    highs_value,
     new_highs,
     project_highs_options,
     row_bounds,
@@ -250,6 +255,16 @@ class Held:
     x: np.ndarray | None = None  # the last plan found, one value per column
 
 
+def highs_settings(options: SolveOptions) -> dict[str, Any]:
+    """Return the project's HiGHS options, then settings.toml's ``[solver.highs]``.
+
+    As ``ree-plan solve`` sets them: the own ones win where both name an option.
+    """
+    own = options.own_options if options.solver == "highs" else ()
+    return {**project_highs_options(options),
+            **{name: highs_value(name, v) for name, v in own}}
+
+
 def hold_in_highs(ef: ConcreteModel, options: SolveOptions) -> Held:
     """Compile the extensive form (Pyomo's standard-form compiler) and pass it to HiGHS."""
     started = time.perf_counter()
@@ -262,8 +277,9 @@ def hold_in_highs(ef: ConcreteModel, options: SolveOptions) -> Held:
     a = info.A
     cost = np.asarray(info.c.toarray()[0], dtype=np.float64)
     h = new_highs()
-    for name, v in project_highs_options(options).items():
-        h.setOptionValue(name, v)
+    for name, v in highs_settings(options).items():
+        if h.setOptionValue(name, v) == highspy.HighsStatus.kError:
+            raise ValueError(f"HiGHS refused option {name} = {v!r}")
     h.passModel(n, len(info.rows), a.nnz, int(highspy.MatrixFormat.kColwise),
                 int(highspy.ObjSense.kMinimize), 0.0, cost, col_lower, col_upper, row_lower,
                 row_upper, a.indptr.astype(np.int32), a.indices.astype(np.int32),
@@ -391,6 +407,26 @@ def evaluate_plan(futures: list[Future], plan: Plan, decide_by: int | None, risk
     return Candidate(plan, z, per_future, models)
 
 
+#: At most this many distinct first stages are held in every future (the reference's first):
+#: N futures cost at most ``MAX_HELD`` x N solves, not one per future's own plan (N x N).
+MAX_HELD = 3
+
+
+def held_first_stages(reference: tuple[tuple[str, int], ...],
+                      own: list[tuple[tuple[str, int], ...]],
+                      probabilities: list[float]) -> list[tuple[tuple[str, int], ...]]:
+    """Return the first stages to hold in every future, at most ``MAX_HELD``.
+
+    The reference's, then the futures' own, distinct, most probable first (the summed
+    probability of the futures whose own it is; ties in the futures' order).
+    """
+    weight: dict[tuple[tuple[str, int], ...], float] = {}
+    for key, p in zip(own, probabilities, strict=True):
+        weight[key] = weight.get(key, 0.0) + p
+    order = sorted(weight, key=lambda k: -weight[k])  # stable: the futures' order on ties
+    return [reference, *[k for k in order if k != reference]][:MAX_HELD]
+
+
 def start_from(held: Held, candidate: Candidate) -> np.ndarray:
     """Return the extensive form's columns at a candidate's plan (a start for HiGHS)."""
     ef = held.ef
@@ -416,11 +452,12 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
     """Solve the stochastic program; with ``measures``, also WS and EEV (EVPI, VSS).
 
     With ``measures`` each future is first solved alone (WS; the first one's plan is the
-    default reference), then each distinct first stage among those plans and the reference
-    is held in every future (EEV is the reference's). The best of them starts HiGHS on the
-    extensive form; if HiGHS stops (time limit) without improving on it, the best of them is
-    the reported plan (status ``feasible``, saying so), so the stochastic plan is never worse
-    than any future's own plan held in every future.
+    default reference), then the reference and the most probable distinct first stages
+    among those plans (``held_first_stages``, ``MAX_HELD`` in all) are each held in every
+    future (EEV is the reference's). The best of them starts HiGHS on the extensive form; if
+    HiGHS stops (time limit) without improving on it, the best of them is the reported plan
+    (status ``feasible``, saying so), so the stochastic plan is never worse than any first
+    stage held.
     """
     options = options_for(futures[0].loaded.data, **(overrides or {}))
     started = time.perf_counter()
@@ -441,17 +478,27 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
         if reference is None:
             reference = (futures[0].name, plans[futures[0].name])
         started = time.perf_counter()
+        ref_key = first_stage_of(reference[1], held)
+        keys = held_first_stages(ref_key, [first_stage_of(plans[f.name], held) for f in futures],
+                                 [f.probability for f in futures])
         tried: dict[tuple[tuple[str, int], ...], Candidate] = {}
-        for plan in [reference[1], *plans.values()]:
-            key = first_stage_of(plan, held)
-            if key not in tried:
-                tried[key] = evaluate_plan(futures, dict(key), decide_by, risk, options)
+        eev: Candidate | None = None
+        for key in keys:
+            c = evaluate_plan(futures, dict(key), decide_by, risk, options)
+            tried[key] = c
+            if key == ref_key:
+                eev = c
+            if c.objective_musd is not None and (
+                    best is None or c.objective_musd < float(best.objective_musd or 0.0)):
+                if best is not None:
+                    best.models.clear()  # only the best start's solved models are kept
+                best = c
+            else:
+                c.models.clear()
+        assert eev is not None
         held.seconds["plans_held"] = time.perf_counter() - started
-        eev = tried[first_stage_of(reference[1], held)]
         lost = [f"{f} {y}" for f, y in sorted(reference[1].items())
                 if (decide_by is None or y <= decide_by) and (f, y) not in held.plan_columns]
-        found = [c for c in tried.values() if c.objective_musd is not None]
-        best = min(found, key=lambda c: float(c.objective_musd or 0.0)) if found else None
         start = None if best is None else start_from(held, best)
         objectives = {n: s.get("objective_musd") for n, s in own.items()}
         ws = None if any(z is None for z in objectives.values()) else (
@@ -469,6 +516,7 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
             "reference_fids_not_allowed": lost, "reference_plan_musd": eev.objective_musd,
             "own_plans": {n: [{"facility": f, "fid_year": y} for f, y in sorted(p.items())]
                           for n, p in plans.items()},
+            "first_stages_distinct": len({first_stage_of(p, held) for p in plans.values()}),
             "first_stages_tried": len(tried),
             "statuses": {"wait_and_see": sorted({s["status"] for s in own.values()})},
         }
