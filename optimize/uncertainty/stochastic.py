@@ -381,7 +381,9 @@ class Candidate:
     plan: Plan
     objective_musd: float | None
     per_future: dict[str, float | None]
-    models: dict[str, ConcreteModel]
+    #: Per future, the solved values of each of ``VARIABLES`` in index order (arrays, not
+    #: the solved models: N models of the futures alive beside the extensive form cost GBs).
+    values: dict[str, dict[str, np.ndarray]]
 
 
 def evaluate_plan(futures: list[Future], plan: Plan, decide_by: int | None, risk: Risk,
@@ -393,18 +395,21 @@ def evaluate_plan(futures: list[Future], plan: Plan, decide_by: int | None, risk
     """
     per_future: dict[str, float | None] = {}
     penalties: dict[str, float] = {}
-    models = {}
+    values = {}
     for f in futures:
         e = solve_loaded(f.loaded, options, plan=plan, up_to=decide_by)
         per_future[f.name] = e.summary.get("objective_musd")
         penalties[f.name] = e.summary.get("penalty_npv_musd") or 0.0
         if e.model is not None:
-            models[f.name] = e.model
+            values[f.name] = {name: np.fromiter((v.value or 0.0 for v in
+                                                  e.model.component(name).values()),
+                                                 dtype=np.float64)
+                              for name in VARIABLES}
     if any(z is None for z in per_future.values()):
-        return Candidate(plan, None, per_future, models)
+        return Candidate(plan, None, per_future, values)
     z = sum(f.probability * float(per_future[f.name] or 0.0) for f in futures)
     z += risk.weight * cvar_of(penalties, {f.name: f.probability for f in futures}, risk.alpha)
-    return Candidate(plan, z, per_future, models)
+    return Candidate(plan, z, per_future, values)
 
 
 #: At most this many distinct first stages are held in every future (the reference's first):
@@ -432,11 +437,12 @@ def start_from(held: Held, candidate: Candidate) -> np.ndarray:
     ef = held.ef
     with PauseGC():
         for name, m in ef.blocks.items():
-            solved = candidate.models[name]
-            for component in VARIABLES:
+            # Both models are build_model of the same inputs: the same indices, same order.
+            for component, xs in candidate.values[name].items():
                 target = m.component(component)
-                for index, v in solved.component(component).items():
-                    target[index].set_value(v.value or 0.0, skip_validation=True)
+                assert len(target) == len(xs), component
+                for v, x in zip(target.values(), xs.tolist(), strict=True):
+                    v.set_value(x, skip_validation=True)
         for (f, y), v in ef.plan.items():
             v.set_value(1.0 if candidate.plan.get(f) == y else 0.0)
         ef.var_threshold.set_value(0.0)
@@ -491,10 +497,10 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
             if c.objective_musd is not None and (
                     best is None or c.objective_musd < float(best.objective_musd or 0.0)):
                 if best is not None:
-                    best.models.clear()  # only the best start's solved models are kept
+                    best.values.clear()  # only the best start's values are kept
                 best = c
             else:
-                c.models.clear()
+                c.values.clear()
         assert eev is not None
         held.seconds["plans_held"] = time.perf_counter() - started
         lost = [f"{f} {y}" for f, y in sorted(reference[1].items())
