@@ -50,7 +50,8 @@ from pathlib import Path
 from optimize.uncertainty.futures import read_futures_folder
 from optimize.uncertainty.stochastic import read_futures, solve_stochastic
 scenarios, probabilities = read_futures_folder(Path(sys.argv[1]))
-r = solve_stochastic(read_futures(scenarios, probabilities))
+decide_by = int(sys.argv[2]) if sys.argv[2] != "-" else None
+r = solve_stochastic(read_futures(scenarios, probabilities), decide_by)
 s = r.summary
 print(json.dumps({
     "wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
@@ -96,7 +97,8 @@ scenarios, probabilities = read_futures_folder(Path(sys.argv[1]))
 names = [p.stem for p in scenarios]
 t_setup = time.perf_counter() - t0
 r = ph.progressive_hedging(dict(zip(names, map(str, scenarios))),
-                           dict(zip(names, probabilities)), None)
+                           dict(zip(names, probabilities)),
+                           int(sys.argv[2]) if sys.argv[2] != "-" else None)
 mine = {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **cpu}
 every = MPI.COMM_WORLD.gather(mine, root=0)
@@ -138,12 +140,13 @@ def mpiexec() -> str:
     return found
 
 
-def measure(engine: str, folder: Path) -> dict[str, Any]:
+def measure(engine: str, folder: Path, decide_by: int | None) -> dict[str, Any]:
     """Run one engine on one futures folder in a fresh process (mpiexec for PH)."""
+    by = "-" if decide_by is None else str(decide_by)
     if engine == "ef":
-        command = [sys.executable, "-c", EF_CHILD, str(folder)]
+        command = [sys.executable, "-c", EF_CHILD, str(folder), by]
     else:
-        command = [mpiexec(), "-n", engine[2:], sys.executable, "-c", PH_CHILD, str(folder)]
+        command = [mpiexec(), "-n", engine[2:], sys.executable, "-c", PH_CHILD, str(folder), by]
     load = os.getloadavg()
     started = time.perf_counter()
     out = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
@@ -171,6 +174,8 @@ def main() -> int:
     p.add_argument("--sizes", default="10,50,100")
     p.add_argument("--engines", default="ef,ph1,ph2")
     p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--decide-by", type=int, metavar="YEAR",
+                   help="FIDs up to YEAR are the first stage (default: all FIDs)")
     p.add_argument("--work", type=Path, default=Path("/tmp/ree-plan-stochastic-bench"))
     p.add_argument("--no-write", action="store_true", help="print, do not touch results.md")
     p.add_argument("--raw", type=Path, help="also append every measurement (JSON lines) here")
@@ -178,21 +183,24 @@ def main() -> int:
                    help="measure nothing: report the measurements of earlier --raw files")
     args = p.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for raw in args.from_raw or []:
         for line in raw.read_text().splitlines():
             row = json.loads(line)
-            runs.setdefault((row["futures"], row["engine"]), []).append(row)
+            row.setdefault("label", str(row["futures"]))
+            runs.setdefault((row["label"], row["engine"]), []).append(row)
     if args.from_raw:
         args.sizes = ""
-        runs = dict(sorted(runs.items(), key=lambda kv: (kv[0][0], kv[0][1])))
+        runs = dict(sorted(runs.items(), key=lambda kv: (int(kv[0][0].split(",")[0]),
+                                                         kv[0][0], kv[0][1])))
     for n in [int(x) for x in args.sizes.split(",") if x]:
         folder = make_futures(args.work, n)
         for _ in range(args.repeats):
             for engine in args.engines.split(","):
-                row = measure(engine, folder)
-                row["futures"] = n
-                runs.setdefault((n, engine), []).append(row)
+                row = measure(engine, folder, args.decide_by)
+                row.update(futures=n, decide_by=args.decide_by, label=f"{n}" + (
+                    f", by {args.decide_by}" if args.decide_by else ""))
+                runs.setdefault((row["label"], engine), []).append(row)
                 print(json.dumps({k: v for k, v in row.items() if k != "ranks"}), flush=True)
                 if args.raw:
                     with args.raw.open("a") as f:
@@ -204,7 +212,7 @@ def main() -> int:
     return 0
 
 
-def report(runs: dict[tuple[int, str], list[dict[str, Any]]]) -> list[str]:
+def report(runs: dict[tuple[str, str], list[dict[str, Any]]]) -> list[str]:
     """Return the markdown table and the measured notes."""
     table = ["| futures | engine | runs | wall s | CPU s (all ranks) | CPU s, busiest rank | "
              "peak MB (sum of ranks) | load (1 min) before-after | status | iterations | "
@@ -243,7 +251,7 @@ def report(runs: dict[tuple[int, str], list[dict[str, Any]]]) -> list[str]:
                 f"peak {x['peak_mb']:.0f} MB" for i, x in enumerate(r["ranks"]))
             notes.append(f"PH {engine[2:]} rank(s), {n} futures: {ranks}; changeCoeff "
                          f"warnings {r['warnings']}")
-    for n in sorted({n for n, _ in runs}):
+    for n in dict.fromkeys(n for n, _ in runs):
         one, two = runs.get((n, "ph1")), runs.get((n, "ph2"))
         if not one or not two:
             continue
