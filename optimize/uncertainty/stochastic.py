@@ -28,9 +28,12 @@ as ``ree-plan stress`` does). The futures' own first stages are also held in eve
 but only the distinct ones and only the most probable (``held_first_stages``: at most
 ``MAX_HELD`` first stages in all, the reference's among them): at most ``MAX_HELD`` x N
 solves, where holding each future's own in every future would be N x N (10,000 solves at
-100 futures). The best of those held starts HiGHS on the stochastic program; if the time
-limit stops HiGHS before it improves on that start, the start is the plan (status
-``feasible``, saying so). The stochastic plan is never worse than any first stage held.
+100 futures). A future whose own optimum has the first stage held is not solved again: its
+own optimum is also its optimum with that first stage held (a restriction that contains
+it), so where the futures agree with the reference EEV costs no solve at all. The best of
+those held starts HiGHS on the stochastic program; if the time limit stops HiGHS before it
+improves on that start, the start is the plan (status ``feasible``, saying so). The
+stochastic plan is never worse than any first stage held.
 """
 
 from __future__ import annotations
@@ -386,25 +389,40 @@ class Candidate:
     values: dict[str, dict[str, np.ndarray]]
 
 
+def solved_values(m: ConcreteModel) -> dict[str, np.ndarray]:
+    """Return a solved model's values of each of ``VARIABLES``, in index order."""
+    return {name: np.fromiter((v.value or 0.0 for v in m.component(name).values()),
+                              dtype=np.float64) for name in VARIABLES}
+
+
+#: A future's own optimum, known already: its summary and ``solved_values``.
+Known = tuple[dict[str, Any], dict[str, np.ndarray]]
+
+
 def evaluate_plan(futures: list[Future], plan: Plan, decide_by: int | None, risk: Risk,
-                  options: SolveOptions) -> Candidate:
+                  options: SolveOptions, known: dict[str, Known] | None = None) -> Candidate:
     """Hold ``plan`` up to ``decide_by`` in each future and solve each alone.
 
     With the first stage fixed the futures no longer share anything, so each is its own
-    (small) MIP: faster and surer than the extensive form with the plan fixed.
+    (small) MIP: faster and surer than the extensive form with the plan fixed. A future in
+    ``known`` is not solved again: its own optimum has this first stage, so it is also the
+    optimum with the first stage held (the held problem is a restriction that contains it).
     """
     per_future: dict[str, float | None] = {}
     penalties: dict[str, float] = {}
     values = {}
     for f in futures:
+        if known is not None and f.name in known:
+            summary, solved = known[f.name]
+            per_future[f.name] = summary["subsidy_npv_musd"] + summary["penalty_npv_musd"]
+            penalties[f.name] = summary["penalty_npv_musd"]
+            values[f.name] = solved
+            continue
         e = solve_loaded(f.loaded, options, plan=plan, up_to=decide_by)
         per_future[f.name] = e.summary.get("objective_musd")
         penalties[f.name] = e.summary.get("penalty_npv_musd") or 0.0
         if e.model is not None:
-            values[f.name] = {name: np.fromiter((v.value or 0.0 for v in
-                                                  e.model.component(name).values()),
-                                                 dtype=np.float64)
-                              for name in VARIABLES}
+            values[f.name] = solved_values(e.model)
     if any(z is None for z in per_future.values()):
         return Candidate(plan, None, per_future, values)
     z = sum(f.probability * float(per_future[f.name] or 0.0) for f in futures)
@@ -477,7 +495,12 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
     start = None
     if measures:
         started = time.perf_counter()
-        own = {f.name: solve_loaded(f.loaded, options).summary for f in futures}
+        own, own_values = {}, {}
+        for f in futures:
+            e = solve_loaded(f.loaded, options)
+            own[f.name] = e.summary
+            if e.summary.get("status") == "optimal" and e.model is not None:
+                own_values[f.name] = solved_values(e.model)
         held.seconds["wait_and_see"] = time.perf_counter() - started
         plans = {name: {x["facility"]: x["fid_year"] for x in s.get("funded") or []}
                  for name, s in own.items()}
@@ -485,12 +508,14 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
             reference = (futures[0].name, plans[futures[0].name])
         started = time.perf_counter()
         ref_key = first_stage_of(reference[1], held)
-        keys = held_first_stages(ref_key, [first_stage_of(plans[f.name], held) for f in futures],
+        own_keys = {f.name: first_stage_of(plans[f.name], held) for f in futures}
+        keys = held_first_stages(ref_key, list(own_keys.values()),
                                  [f.probability for f in futures])
         tried: dict[tuple[tuple[str, int], ...], Candidate] = {}
         eev: Candidate | None = None
         for key in keys:
-            c = evaluate_plan(futures, dict(key), decide_by, risk, options)
+            c = evaluate_plan(futures, dict(key), decide_by, risk, options,
+                              {n: (own[n], x) for n, x in own_values.items() if own_keys[n] == key})
             tried[key] = c
             if key == ref_key:
                 eev = c
