@@ -29,10 +29,10 @@ def test_ph_on_two_ranks_reaches_the_extensive_form(tmp_path):
                                      '"penalty_usd_per_kg"\nset = 10\n')
     done = subprocess.run(
         [MPIEXEC, "-n", "2", sys.executable, "-m", "optimize", "stochastic", "a", "b.toml",
-         "--engine", "ph", "--name", "ph"],
+         "--engine", "ph", "--name", "t"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    folder = tmp_path / "results" / "stochastic-ph"
+    folder = tmp_path / "results" / "stochastic-t-ph"  # -ph: beside the EF's
     s = json.loads((folder / "summary.json").read_text())
     assert s["ranks"] == 2 and s["converged"]
     assert s["plan"] == [{"facility": "line", "fid_year": 2030}]

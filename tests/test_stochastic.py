@@ -190,3 +190,14 @@ def test_bad_flags_are_exit_2(chain, flags, message, tmp_path, monkeypatch, caps
     monkeypatch.chdir(tmp_path)
     assert main(["stochastic", str(a), str(b), *flags]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_held_first_stages_are_few_and_most_probable():
+    # The reference first, then the futures' own by summed probability, at most MAX_HELD.
+    from optimize.uncertainty.stochastic import MAX_HELD, held_first_stages
+
+    x, y, z = (("x", 2030),), (("y", 2031),), (("z", 2032),)
+    own = [x, y, y, z, ()]
+    held = held_first_stages((), own, [0.1, 0.2, 0.2, 0.3, 0.2])
+    assert MAX_HELD == 3 and held == [(), y, z]
+    assert held_first_stages(x, [x] * 100, [0.01] * 100) == [x]

@@ -212,7 +212,8 @@ def _progressive_hedging(args: argparse.Namespace, scenarios: list[str | Path],
 
     ph.require_mpisppy()
     futures = stochastic.read_futures(scenarios, probabilities)  # checks them, on every rank
-    out = output.default_folder("stochastic", _name(args.name, derived + "-ph"))
+    # "-ph" after a given --name too: the extensive form's run of the same name keeps its folder.
+    out = output.default_folder("stochastic", _name(args.name, derived) + "-ph")
     output.target(out, scenarios)  # refuse a folder before PH runs, on every rank
     factor = ph.RHO_FACTOR if args.rho_factor is None else number(
         args.rho_factor, "--rho-factor", 1e-9, 1e9)

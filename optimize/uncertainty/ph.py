@@ -25,7 +25,7 @@ alone: a lower bound on the stochastic program's optimum) and the gap between th
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from optimize.model.index import build_index
 from optimize.model.network import build_network
 from optimize.pipeline import options_for
 from optimize.uncertainty.plans import Plan, solve_loaded
+from optimize.uncertainty.stochastic import highs_settings
 
 #: Default rho factor: rho is this share of the public capex NPV a FID commits.
 RHO_FACTOR = 0.1
@@ -146,9 +147,9 @@ def progressive_hedging(paths: dict[str, str], probabilities: dict[str, float],
     keys = first_stage_keys([x.data for x in loaded.values()], decide_by)
     first = next(iter(loaded.values()))
     solve_options = options_for(first.data, **(overrides or {}))
-    highs = {"mip_rel_gap": float(solve_options.mip_gap), "threads": 1,
-             "time_limit": float(solve_options.time_limit_s), "random_seed": 0,
-             "output_flag": False}
+    # The project's HiGHS options and settings.toml's [solver.highs], as the extensive form's;
+    # one thread per rank (the ranks are the parallelism).
+    highs = {"output_flag": False, **highs_settings(replace(solve_options, threads=1))}
     options = {
         "solver_name": SOLVER, "PHIterLimit": max_iterations, "defaultPHrho": RHO_MIN,
         "convthresh": convthresh, "verbose": False, "display_progress": False,

@@ -23,10 +23,17 @@ Three values measure what the stochastic plan is worth:
   solved run's) in every future, the rest free; VSS = EEV - RP, what planning for every
   future saves over planning for the reference one.
 
-Each future's own first stage is also held in every future (each future then solved alone,
-as ``ree-plan stress`` does), and the best of these starts HiGHS on the stochastic program;
-if the time limit stops HiGHS before it improves on that start, the start is the plan
-(status ``feasible``, saying so). The stochastic plan is never worse than any of them.
+WS takes N solves (one per future) and EEV N more (the reference held in each future alone,
+as ``ree-plan stress`` does). The futures' own first stages are also held in every future,
+but only the distinct ones and only the most probable (``held_first_stages``: at most
+``MAX_HELD`` first stages in all, the reference's among them): at most ``MAX_HELD`` x N
+solves, where holding each future's own in every future would be N x N (10,000 solves at
+100 futures). A future whose own optimum has the first stage held is not solved again: its
+own optimum is also its optimum with that first stage held (a restriction that contains
+it), so where the futures agree with the reference EEV costs no solve at all. The best of
+those held starts HiGHS on the stochastic program; if the time limit stops HiGHS before it
+improves on that start, the start is the plan (status ``feasible``, saying so). The
+stochastic plan is never worse than any first stage held.
 """
 
 from __future__ import annotations
@@ -65,6 +72,7 @@ from optimize.results.tables import extract, summary_numbers
 from optimize.solve import (
     SolveOptions,
     column_bounds,
+    highs_value,
     new_highs,
     project_highs_options,
     row_bounds,
@@ -250,6 +258,16 @@ class Held:
     x: np.ndarray | None = None  # the last plan found, one value per column
 
 
+def highs_settings(options: SolveOptions) -> dict[str, Any]:
+    """Return the project's HiGHS options, then settings.toml's ``[solver.highs]``.
+
+    As ``ree-plan solve`` sets them: the own ones win where both name an option.
+    """
+    own = options.own_options if options.solver == "highs" else ()
+    return {**project_highs_options(options),
+            **{name: highs_value(name, v) for name, v in own}}
+
+
 def hold_in_highs(ef: ConcreteModel, options: SolveOptions) -> Held:
     """Compile the extensive form (Pyomo's standard-form compiler) and pass it to HiGHS."""
     started = time.perf_counter()
@@ -262,8 +280,9 @@ def hold_in_highs(ef: ConcreteModel, options: SolveOptions) -> Held:
     a = info.A
     cost = np.asarray(info.c.toarray()[0], dtype=np.float64)
     h = new_highs()
-    for name, v in project_highs_options(options).items():
-        h.setOptionValue(name, v)
+    for name, v in highs_settings(options).items():
+        if h.setOptionValue(name, v) == highspy.HighsStatus.kError:
+            raise ValueError(f"HiGHS refused option {name} = {v!r}")
     h.passModel(n, len(info.rows), a.nnz, int(highspy.MatrixFormat.kColwise),
                 int(highspy.ObjSense.kMinimize), 0.0, cost, col_lower, col_upper, row_lower,
                 row_upper, a.indptr.astype(np.int32), a.indices.astype(np.int32),
@@ -365,30 +384,70 @@ class Candidate:
     plan: Plan
     objective_musd: float | None
     per_future: dict[str, float | None]
-    models: dict[str, ConcreteModel]
+    #: Per future, the solved values of each of ``VARIABLES`` in index order (arrays, not
+    #: the solved models: N models of the futures alive beside the extensive form cost GBs).
+    values: dict[str, dict[str, np.ndarray]]
+
+
+def solved_values(m: ConcreteModel) -> dict[str, np.ndarray]:
+    """Return a solved model's values of each of ``VARIABLES``, in index order."""
+    return {name: np.fromiter((v.value or 0.0 for v in m.component(name).values()),
+                              dtype=np.float64) for name in VARIABLES}
+
+
+#: A future's own optimum, known already: its summary and ``solved_values``.
+Known = tuple[dict[str, Any], dict[str, np.ndarray]]
 
 
 def evaluate_plan(futures: list[Future], plan: Plan, decide_by: int | None, risk: Risk,
-                  options: SolveOptions) -> Candidate:
+                  options: SolveOptions, known: dict[str, Known] | None = None) -> Candidate:
     """Hold ``plan`` up to ``decide_by`` in each future and solve each alone.
 
     With the first stage fixed the futures no longer share anything, so each is its own
-    (small) MIP: faster and surer than the extensive form with the plan fixed.
+    (small) MIP: faster and surer than the extensive form with the plan fixed. A future in
+    ``known`` is not solved again: its own optimum has this first stage, so it is also the
+    optimum with the first stage held (the held problem is a restriction that contains it).
     """
     per_future: dict[str, float | None] = {}
     penalties: dict[str, float] = {}
-    models = {}
+    values = {}
     for f in futures:
+        if known is not None and f.name in known:
+            summary, solved = known[f.name]
+            per_future[f.name] = summary["subsidy_npv_musd"] + summary["penalty_npv_musd"]
+            penalties[f.name] = summary["penalty_npv_musd"]
+            values[f.name] = solved
+            continue
         e = solve_loaded(f.loaded, options, plan=plan, up_to=decide_by)
         per_future[f.name] = e.summary.get("objective_musd")
         penalties[f.name] = e.summary.get("penalty_npv_musd") or 0.0
         if e.model is not None:
-            models[f.name] = e.model
+            values[f.name] = solved_values(e.model)
     if any(z is None for z in per_future.values()):
-        return Candidate(plan, None, per_future, models)
+        return Candidate(plan, None, per_future, values)
     z = sum(f.probability * float(per_future[f.name] or 0.0) for f in futures)
     z += risk.weight * cvar_of(penalties, {f.name: f.probability for f in futures}, risk.alpha)
-    return Candidate(plan, z, per_future, models)
+    return Candidate(plan, z, per_future, values)
+
+
+#: At most this many distinct first stages are held in every future (the reference's first):
+#: N futures cost at most ``MAX_HELD`` x N solves, not one per future's own plan (N x N).
+MAX_HELD = 3
+
+
+def held_first_stages(reference: tuple[tuple[str, int], ...],
+                      own: list[tuple[tuple[str, int], ...]],
+                      probabilities: list[float]) -> list[tuple[tuple[str, int], ...]]:
+    """Return the first stages to hold in every future, at most ``MAX_HELD``.
+
+    The reference's, then the futures' own, distinct, most probable first (the summed
+    probability of the futures whose own it is; ties in the futures' order).
+    """
+    weight: dict[tuple[tuple[str, int], ...], float] = {}
+    for key, p in zip(own, probabilities, strict=True):
+        weight[key] = weight.get(key, 0.0) + p
+    order = sorted(weight, key=lambda k: -weight[k])  # stable: the futures' order on ties
+    return [reference, *[k for k in order if k != reference]][:MAX_HELD]
 
 
 def start_from(held: Held, candidate: Candidate) -> np.ndarray:
@@ -396,11 +455,12 @@ def start_from(held: Held, candidate: Candidate) -> np.ndarray:
     ef = held.ef
     with PauseGC():
         for name, m in ef.blocks.items():
-            solved = candidate.models[name]
-            for component in VARIABLES:
+            # Both models are build_model of the same inputs: the same indices, same order.
+            for component, xs in candidate.values[name].items():
                 target = m.component(component)
-                for index, v in solved.component(component).items():
-                    target[index].set_value(v.value or 0.0, skip_validation=True)
+                assert len(target) == len(xs), component
+                for v, x in zip(target.values(), xs.tolist(), strict=True):
+                    v.set_value(x, skip_validation=True)
         for (f, y), v in ef.plan.items():
             v.set_value(1.0 if candidate.plan.get(f) == y else 0.0)
         ef.var_threshold.set_value(0.0)
@@ -416,11 +476,12 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
     """Solve the stochastic program; with ``measures``, also WS and EEV (EVPI, VSS).
 
     With ``measures`` each future is first solved alone (WS; the first one's plan is the
-    default reference), then each distinct first stage among those plans and the reference
-    is held in every future (EEV is the reference's). The best of them starts HiGHS on the
-    extensive form; if HiGHS stops (time limit) without improving on it, the best of them is
-    the reported plan (status ``feasible``, saying so), so the stochastic plan is never worse
-    than any future's own plan held in every future.
+    default reference), then the reference and the most probable distinct first stages
+    among those plans (``held_first_stages``, ``MAX_HELD`` in all) are each held in every
+    future (EEV is the reference's). The best of them starts HiGHS on the extensive form; if
+    HiGHS stops (time limit) without improving on it, the best of them is the reported plan
+    (status ``feasible``, saying so), so the stochastic plan is never worse than any first
+    stage held.
     """
     options = options_for(futures[0].loaded.data, **(overrides or {}))
     started = time.perf_counter()
@@ -434,24 +495,41 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
     start = None
     if measures:
         started = time.perf_counter()
-        own = {f.name: solve_loaded(f.loaded, options).summary for f in futures}
+        own, own_values = {}, {}
+        for f in futures:
+            e = solve_loaded(f.loaded, options)
+            own[f.name] = e.summary
+            if e.summary.get("status") == "optimal" and e.model is not None:
+                own_values[f.name] = solved_values(e.model)
         held.seconds["wait_and_see"] = time.perf_counter() - started
         plans = {name: {x["facility"]: x["fid_year"] for x in s.get("funded") or []}
                  for name, s in own.items()}
         if reference is None:
             reference = (futures[0].name, plans[futures[0].name])
         started = time.perf_counter()
+        ref_key = first_stage_of(reference[1], held)
+        own_keys = {f.name: first_stage_of(plans[f.name], held) for f in futures}
+        keys = held_first_stages(ref_key, list(own_keys.values()),
+                                 [f.probability for f in futures])
         tried: dict[tuple[tuple[str, int], ...], Candidate] = {}
-        for plan in [reference[1], *plans.values()]:
-            key = first_stage_of(plan, held)
-            if key not in tried:
-                tried[key] = evaluate_plan(futures, dict(key), decide_by, risk, options)
+        eev: Candidate | None = None
+        for key in keys:
+            c = evaluate_plan(futures, dict(key), decide_by, risk, options,
+                              {n: (own[n], x) for n, x in own_values.items() if own_keys[n] == key})
+            tried[key] = c
+            if key == ref_key:
+                eev = c
+            if c.objective_musd is not None and (
+                    best is None or c.objective_musd < float(best.objective_musd or 0.0)):
+                if best is not None:
+                    best.values.clear()  # only the best start's values are kept
+                best = c
+            else:
+                c.values.clear()
+        assert eev is not None
         held.seconds["plans_held"] = time.perf_counter() - started
-        eev = tried[first_stage_of(reference[1], held)]
         lost = [f"{f} {y}" for f, y in sorted(reference[1].items())
                 if (decide_by is None or y <= decide_by) and (f, y) not in held.plan_columns]
-        found = [c for c in tried.values() if c.objective_musd is not None]
-        best = min(found, key=lambda c: float(c.objective_musd or 0.0)) if found else None
         start = None if best is None else start_from(held, best)
         objectives = {n: s.get("objective_musd") for n, s in own.items()}
         ws = None if any(z is None for z in objectives.values()) else (
@@ -469,6 +547,7 @@ def solve_stochastic(futures: list[Future], decide_by: int | None = None, risk: 
             "reference_fids_not_allowed": lost, "reference_plan_musd": eev.objective_musd,
             "own_plans": {n: [{"facility": f, "fid_year": y} for f, y in sorted(p.items())]
                           for n, p in plans.items()},
+            "first_stages_distinct": len({first_stage_of(p, held) for p in plans.values()}),
             "first_stages_tried": len(tried),
             "statuses": {"wait_and_see": sorted({s["status"] for s in own.values()})},
         }
