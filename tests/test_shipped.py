@@ -240,3 +240,24 @@ def test_china_export_controls_keeps_us_defense_apart(shipped_runs):
     assert d.shortfall_t.max() <= 1e-6  # with the streams, allied supply covers all of it
     assert summary["us_defense_first_full_coverage_year"] == 2027
     assert summary["first_full_coverage_year"]["allied-commercial-sh"] == 2027
+
+
+def test_readme_china_export_controls_and_myanmar_claims(shipped_runs):
+    """The figures README.md's scenario table gives for the two supply-cut scenarios."""
+    import pandas as pd
+
+    out, _ = shipped_runs["china-export-controls"]
+    flows = pd.read_csv(out / "flows.csv")
+    stockpile = flows[(flows.source == "eneabba-stockpile") & (flows.tonnes > 1e-6)]
+    assert round(stockpile.tonnes.sum()) == 108_000 and stockpile.year.max() == 2035
+    assert flows[(flows.source == "browns-range") & (flows.tonnes > 1e-6)].year.min() == 2035
+    fund = pd.read_csv(out / "funding.csv")
+    new = fund[fund.covers != "committed"].groupby("program").musd.sum().round(0).to_dict()
+    assert new == {"US-DoD": 375, "AU-CMF": 321, "EU-CRMA": 2}
+    support = pd.read_csv(out / "finance.csv").groupby("facility").support_musd.sum()
+    assert round(support["browns-range"]) == 233
+
+    out, _ = shipped_runs["myanmar-cutoff"]
+    fund = pd.read_csv(out / "funding.csv")
+    new = fund[fund.covers != "committed"].groupby("program").musd.sum().round(0)
+    assert new[new > 0].to_dict() == {"JP-JOGMEC": 3, "US-DoD": 51}
