@@ -52,7 +52,6 @@ class Index:
     conc_in: dict[Any, list[Key]]
     conc_out: dict[Any, list[Key]]
     stream_from: dict[Any, list[Key]]
-    stream_into: dict[Any, list[Key]]
     oxide_out: dict[Any, list[Key]]
     oxide_in: dict[Any, list[Key]]
     metal_out: dict[Any, list[Key]]
@@ -123,7 +122,6 @@ def build_index(data: ModelData, net: Network) -> Index:
         conc_in=group(conc, itemgetter(1, 2)),
         conc_out=group(conc, itemgetter(0, 2)),
         stream_from=group(stream, itemgetter(0, 1, 3)),
-        stream_into=group(stream, itemgetter(2, 3)),
         oxide_out=group(oxide, itemgetter(0, 2, 3, 4)),
         oxide_in=group(oxide, itemgetter(1, 2, 3, 4)),
         metal_out=group(metal, itemgetter(0, 2, 3, 4)),
@@ -147,7 +145,6 @@ def build_index(data: ModelData, net: Network) -> Index:
         floor_by_program_year=group(floor, lambda k: (deals[k[0]].program, k[1])),
         floor_by_program=group(floor, lambda k: deals[k[0]].program),
     )
-
 
 
 def stream_terms(data: ModelData, net: Network,

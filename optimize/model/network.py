@@ -77,8 +77,9 @@ def _targets(data: ModelData, source: str, stage: str) -> list[str]:
     return [t for t in data.stage(stage) if allowed is None or t in allowed]
 
 
-def _overlap(op_years: dict[str, tuple[int, ...]], a: str, b: str) -> bool:
-    return bool(set(op_years[a]) & set(op_years[b]))
+def _overlap(op_years: dict[str, tuple[int, ...]], *names: str) -> bool:
+    """Return whether the facilities ``names`` have an operating year in common."""
+    return bool(set.intersection(*(set(op_years[n]) for n in names)))
 
 
 def _out(f: Facility, provenance: str) -> str:
@@ -137,10 +138,10 @@ def build_network(data: ModelData) -> Network:
                 sep_in[s] |= feeds
     stream_arcs = []
     for (s, r), passed in data.streams.items():
-        for mi, s_ in conc_arcs:
+        for mi in (mi for mi, fed in conc_arcs if fed == s):
             feeds = {(e, _out(fac[s], mine_prov[mi])) for e in passed
                      if data.assays.get((mi, e), 0.0) * data.unrecovered(s, e) > 0}
-            if s_ == s and feeds and len(set(op_years[mi]) & set(op_years[s]) & set(op_years[r])):
+            if feeds and _overlap(op_years, mi, s, r):
                 stream_arcs.append((mi, s, r))
                 sep_in[r] |= feeds
     outputs: dict[str, list[Pair]] = {}
